@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Pleiades reads, in one schema. `.env.example` lists the same names;
+ * a test keeps the two in step. Names ending in KEY/TOKEN/SECRET/PASSWORD/_JSON are secrets: their
+ * values are never echoed in errors or logs.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, { message: 'expected a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `expected at least ${min}` })
+        .max(max, { message: `expected at most ${max}` }),
+    );
+
+const num = (min: number, max = Number.MAX_VALUE) =>
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/, { message: 'expected a number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `expected at least ${min}` })
+        .max(max, { message: `expected at most ${max}` }),
+    );
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const keyList = z
+  .array(z.string().min(1, { message: 'a key is empty' }))
+  .min(1, { message: 'a pool is empty' });
+
+/** `["k1","k2"]` (one pool named "default") or `{"hunting":[...],"tracking":[...]}`. */
+export const keyPoolJson = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected JSON (an array of keys or an object of named pools)',
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.union([keyList.transform((keys) => ({ default: keys })), z.record(z.string().min(1), keyList)], {
+      message: 'expected an array of keys or an object of named pools, each a non-empty array of keys',
+    }),
+  )
+  .refine((pools) => Object.keys(pools).length > 0, { message: 'no pool is defined' });
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://postgres@127.0.0.1:5432/pleiades'),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key; braces make a Redis Cluster keep a queue's keys in one slot. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^\{[A-Za-z0-9_.:-]+\}$/, { message: 'expected a name in braces, like {pleiades}' })
+    .default('{pleiades}'),
+
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DASHBOARD_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  DASHBOARD_USER: z.string().min(1).optional(),
+  DASHBOARD_PASSWORD: z.string().min(8, { message: 'expected at least 8 characters' }).optional(),
+
+  VAULT_PROVIDER: z.enum(['local', 'gcs', 'huggingface']).default('local'),
+  VAULT_DIR: z.string().min(1).default('./data/vault'),
+  VAULT_FLUSH_ROWS: int(1).default(50_000),
+  VAULT_FLUSH_INTERVAL_S: int(1).default(300),
+  GCS_BUCKET: z.string().min(1).optional(),
+  GCS_PREFIX: z.string().default(''),
+  GCS_API_ENDPOINT: url(['http:', 'https:']).optional(),
+  GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
+  HF_DATASET_ID: z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected owner/name' })
+    .optional(),
+  HF_TOKEN: z.string().min(1).optional(),
+  HF_ENDPOINT: url(['http:', 'https:']).optional(),
+
+  YOUTUBE_API_KEY_POOL_JSON: keyPoolJson.optional(),
+  YOUTUBE_API_ROOT: url(['http:', 'https:']).optional(),
+  HYDRA_ENABLED: bool.default(true),
+  HYDRA_EXIT_ON_EXHAUSTION: bool.default(false),
+  HYDRA_KEY_RPS: int(1).default(50),
+  HYDRA_SEARCH_QUOTA: int(0).default(100),
+  HYDRA_UNITS_QUOTA: int(0).default(10_000),
+  HYDRA_QUOTA_LOW_FRACTION: num(0, 1).default(0.1),
+
+  SIMULATOR_PORT: int(0, 65535).default(0),
+  SIMULATOR_SEED: int(0).default(42),
+  SIMULATOR_SPEED: num(0.001, 1_000_000).default(1),
+
+  JANITOR_RETENTION_DAYS: num(0).default(7),
+  JANITOR_FORCE: bool.default(false),
+  JANITOR_BATCH_SIZE: int(1, 1_000_000).default(10_000),
+  JANITOR_EVERY_S: int(1).default(3600),
+
+  TIER_HOURLY_UNTIL_H: num(0).default(48),
+  TIER_DAILY_UNTIL_D: num(0).default(30),
+  TRACKER_MISSES_BEFORE_GONE: int(1, 1000).default(3),
+  TRACKER_LEASE_S: int(30).default(900),
+  TRACKER_DISPATCH_EVERY_S: int(1).default(10),
+  TRACKER_MAX_BATCHES_PER_DISPATCH: int(1).default(2000),
+
+  HUNTER_DISPATCH_EVERY_S: int(1).default(5),
+  HUNTER_MAX_PAGES: int(1, 100).default(10),
+  HUNTER_RERUN_AFTER_H: num(0).default(6),
+  HUNTER_LEASE_S: int(10).default(300),
+  SNOWBALL_MAX_DEPTH: int(0, 100).default(3),
+  SNOWBALL_PER_PARENT: int(0, 1000).default(5),
+  SEED_QUERIES: z.string().default('music,gaming,cooking'),
+
+  PAINTER_EVERY_S: int(1).default(60),
+  SCRIBE_EVERY_S: int(1).default(60),
+  WORKER_CONCURRENCY: int(1, 1000).default(8),
+
+  NOTIFY_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  NOTIFY_SLACK_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  NOTIFY_THROTTLE_S: int(0).default(600),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Variables whose values are secrets: never echoed back. */
+export const isSecretVar = (name: string): boolean =>
+  /(KEY|TOKEN|SECRET|PASSWORD|_JSON|CREDENTIALS)/.test(name) || name.endsWith('_URL');

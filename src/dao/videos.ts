@@ -1,0 +1,111 @@
+import type { Queryable } from '../db/pool.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+
+/** A video as the Hunter ingests it into the hot table. */
+export interface VideoMetadata {
+  id: string;
+  channelId: string;
+  channelTitle: string;
+  title: string;
+  description: string;
+  tags: string[];
+  categoryId: number | null;
+  durationS: number | null;
+  publishedAt: Date;
+  sourceQueryId: bigint | null;
+}
+
+export interface HotVideo extends VideoMetadata {
+  discoveredAt: Date;
+  categoryName: string | null;
+  channelSubscribers: bigint | null;
+  enrichedAt: Date | null;
+}
+
+/**
+ * Inserts or refreshes many videos in one statement. `discovered_at` is kept from the first ingest so
+ * the retention clock does not restart. Returns the ids that were new.
+ */
+export async function ingestVideoMetadata(
+  db: Queryable,
+  videos: VideoMetadata[],
+  now: Date,
+): Promise<string[]> {
+  if (videos.length === 0) return [];
+  const byId = new Map(videos.map((v) => [v.id, v])); // one statement may not touch a row twice
+  const vs = [...byId.values()];
+  const r = await db.query<{ id: bigint }>(
+    `INSERT INTO videos AS v (id, channel_id, channel_title, title, description, tags, category_id, duration_s,
+                         published_at, source_query_id, discovered_at)
+     SELECT u.id, u.channel_id, u.channel_title, u.title, u.description,
+            coalesce((SELECT array_agg(t) FROM jsonb_array_elements_text(u.tags) t), '{}'),
+            u.category_id, u.duration_s, u.published_at, u.source_query_id, $11
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
+                 $9::timestamptz[], $10::bigint[])
+       AS u(id, channel_id, channel_title, title, description, tags, category_id, duration_s, published_at, source_query_id)
+     ON CONFLICT (id) DO UPDATE SET
+       channel_title = EXCLUDED.channel_title, title = EXCLUDED.title, description = EXCLUDED.description,
+       tags = EXCLUDED.tags, category_id = coalesce(EXCLUDED.category_id, v.category_id),
+       duration_s = coalesce(EXCLUDED.duration_s, v.duration_s)
+     RETURNING v.id, (xmax = 0) AS inserted`,
+    [
+      vs.map((v) => videoIdToBigInt(v.id)),
+      vs.map((v) => v.channelId),
+      vs.map((v) => v.channelTitle),
+      vs.map((v) => v.title),
+      vs.map((v) => v.description),
+      vs.map((v) => JSON.stringify(v.tags)),
+      vs.map((v) => v.categoryId),
+      vs.map((v) => v.durationS),
+      vs.map((v) => v.publishedAt),
+      vs.map((v) => v.sourceQueryId),
+      now,
+    ],
+  );
+  return (r.rows as { id: bigint; inserted: boolean }[])
+    .filter((x) => x.inserted)
+    .map((x) => bigIntToVideoId(x.id));
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: row shape from pg
+const toHotVideo = (r: any): HotVideo => ({
+  id: bigIntToVideoId(r.id),
+  channelId: r.channel_id,
+  channelTitle: r.channel_title,
+  title: r.title,
+  description: r.description,
+  tags: r.tags,
+  categoryId: r.category_id,
+  durationS: r.duration_s,
+  publishedAt: r.published_at,
+  sourceQueryId: r.source_query_id,
+  discoveredAt: r.discovered_at,
+  categoryName: r.category_name,
+  channelSubscribers: r.channel_subscribers,
+  enrichedAt: r.enriched_at,
+});
+
+export async function getVideos(db: Queryable, ids: string[]): Promise<HotVideo[]> {
+  if (ids.length === 0) return [];
+  const r = await db.query('SELECT * FROM videos WHERE id = ANY($1::bigint[])', [ids.map(videoIdToBigInt)]);
+  return r.rows.map(toHotVideo);
+}
+
+export async function countVideos(db: Queryable): Promise<number> {
+  const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM videos');
+  return r.rows[0]!.n;
+}
+
+/**
+ * Deletes up to `batchSize` hot rows discovered before `cutoff`; the janitor calls it until it returns
+ * less than a batch. Small batches keep locks short so the tracker is never starved. The watchlist is
+ * not touched: tracking goes on after the hot row is gone.
+ */
+export async function deleteExpiredVideos(db: Queryable, cutoff: Date, batchSize: number): Promise<number> {
+  const r = await db.query(
+    `DELETE FROM videos WHERE ctid = ANY(ARRAY(
+       SELECT ctid FROM videos WHERE discovered_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+    [cutoff, batchSize],
+  );
+  return r.rowCount ?? 0;
+}
