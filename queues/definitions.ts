@@ -18,6 +18,7 @@ export const trackedVideo = z.object({
   dueMin: z.number().int(),
   tier: z.number().int().min(0).max(2),
   misses: z.number().int().min(0),
+  lastTrackedMin: z.number().int().min(0),
 });
 export type TrackedVideo = z.infer<typeof trackedVideo>;
 
@@ -36,10 +37,14 @@ export const payloadSchemas = {
     .strict(),
   /** Claims due watchlist rows (quota-aware, young tiers first) and enqueues tracker batches. */
   'tracker-dispatch': z.object({}).strict(),
-  /** Statistics of up to 50 videos: one videos.list call. `leaseMin` is the claim's fencing token. */
+  /**
+   * Statistics of up to 50 videos: one videos.list call. The videos come from the claimed schedule
+   * batches `batchIds`; `leaseMin` is the claim's fencing token.
+   */
   tracker: z
     .object({
       leaseMin: z.number().int(),
+      batchIds: z.array(bigintString).min(1).max(50),
       videos: z.array(trackedVideo).min(1).max(50),
     })
     .strict(),

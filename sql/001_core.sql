@@ -51,21 +51,38 @@ CREATE INDEX videos_discovered_at ON videos (discovered_at);
 CREATE INDEX videos_unenriched ON videos (discovered_at) WHERE enriched_at IS NULL;
 
 -- The watchlist is kept forever and grows without bound, so every byte counts (goal: <= 100 bytes a
--- video with indexes). Times are whole minutes since the epoch in int4; the tier is a smallint.
--- 24 bytes of data + 24 of tuple header = 48 bytes a row, no null bitmap (every column NOT NULL).
---   tier: 0 HOURLY, 1 DAILY, 2 WEEKLY, 3 GONE (no longer tracked, history kept)
---   next_track_min: when the video is due; a claim pushes it forward by the lease, so the same value
---     is also the fencing token a tracker job must still find to write its result.
+-- video, indexes included, after any number of schedule updates). It is two tables:
+--
+-- watchlist: one row per video, written once and updated only when its tier or its miss count
+--   changes (a few times in a video's life). 16 bytes of data + 24 of tuple header; the only index is
+--   the primary key, so those rare updates are HOT and never bloat it.
+--   tier: 0 HOURLY, 1 DAILY, 2 WEEKLY, 3 GONE (no longer tracked; row and history kept)
+--
+-- watchlist_schedule: when videos are due, a row per batch of up to 50 videos due at the same minute
+--   in the same tier — exactly one videos.list call. Tracking a batch deletes its row and inserts the
+--   batch's next row, so the churn of schedule updates lands on a table 50 times smaller than the
+--   watchlist (about 10 bytes a video) instead of rewriting and re-indexing every watchlist row.
+--   Times are whole minutes since the epoch (int4). A claim pushes due_min forward by the lease, and
+--   that value is the fencing token the tracker must still find to write its result.
 CREATE TABLE watchlist (
-  video_id        bigint NOT NULL,
-  published_min   int NOT NULL,
-  next_track_min  int NOT NULL,
-  last_tracked_min int NOT NULL DEFAULT 0,
-  tier            smallint NOT NULL DEFAULT 0 CHECK (tier BETWEEN 0 AND 3),
-  misses          smallint NOT NULL DEFAULT 0,
+  video_id       bigint NOT NULL,
+  published_min  int NOT NULL,
+  tier           smallint NOT NULL DEFAULT 0 CHECK (tier BETWEEN 0 AND 3),
+  misses         smallint NOT NULL DEFAULT 0,
   CONSTRAINT watchlist_pkey PRIMARY KEY (video_id)
-) WITH (fillfactor = 85, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.05);
+) WITH (fillfactor = 95);
 
--- Due rows in tier order. GONE rows never become due, so they stay out of the index. Many rows share
--- a (tier, minute) key, which btree deduplication stores as posting lists: a few bytes a row.
-CREATE INDEX watchlist_due ON watchlist (tier, next_track_min) WHERE tier < 3;
+CREATE TABLE watchlist_schedule (
+  id               bigserial PRIMARY KEY,
+  tier             smallint NOT NULL CHECK (tier BETWEEN 0 AND 2),
+  due_min          int NOT NULL,
+  last_tracked_min int NOT NULL DEFAULT 0,
+  video_ids        bigint[] NOT NULL CHECK (cardinality(video_ids) BETWEEN 1 AND 50)
+) WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.05);
+CREATE INDEX watchlist_schedule_due ON watchlist_schedule (tier, due_min);
+
+-- The watchlist as one relation, for people and reports (not for the hot path: it scans the schedule).
+CREATE VIEW watchlist_entries AS
+  SELECT w.video_id, w.published_min, w.tier, w.misses, s.due_min AS next_track_min, s.last_tracked_min
+  FROM watchlist w
+  LEFT JOIN (SELECT unnest(video_ids) AS video_id, due_min, last_tracked_min FROM watchlist_schedule) s USING (video_id);

@@ -1,18 +1,22 @@
 import type { Config } from './config/index.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
+import { installEventsSchema } from './events/bus.ts';
 import type { Logger } from './log.ts';
 
 /**
  * Everything `pleiades migrate` does: create the database when missing, then apply the numbered SQL
- * migrations. Returns the versions applied.
+ * migrations and install (or upgrade) pg-boss's schema for the events bus. Returns the versions applied.
  */
 export async function migrateAll(config: Config, log: Logger): Promise<number[]> {
   if (await ensureDatabase(config.DATABASE_URL)) log.info('created the database');
   const pool = createPool(config.DATABASE_URL, { max: 2, applicationName: 'pleiades-migrate' });
+  let applied: number[];
   try {
-    return await migrate(pool, log);
+    applied = await migrate(pool, log);
   } finally {
     await pool.end();
   }
+  await installEventsSchema(config.DATABASE_URL, { log });
+  return applied;
 }

@@ -7,6 +7,7 @@ import {
   normalizeQuery,
   updateSearchState,
 } from '../src/dao/searchQueue.ts';
+import { markVideosVaulted } from '../src/dao/vaultVideos.ts';
 import {
   countVideos,
   deleteExpiredVideos,
@@ -16,13 +17,13 @@ import {
 } from '../src/dao/videos.ts';
 import {
   addToWatchlist,
-  countWatchlistByTier,
-  fetchTrackingBatch,
+  claimDueBatches,
+  completeBatches,
+  countDueByTier,
   getWatchlistEntries,
-  updateWatchlistSchedule,
 } from '../src/dao/watchlist.ts';
 import { nextTrack, Tier } from '../src/tiers.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits, videoIdToBigInt } from '../src/videoId.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;
@@ -128,6 +129,11 @@ describe('videos (hot table)', () => {
     await ingestVideoMetadata(t.pool, old, new Date(now - 8 * DAY_MS));
     await ingestVideoMetadata(t.pool, fresh, new Date(now));
     await addToWatchlist(t.pool, [...old, ...fresh], now);
+    await markVideosVaulted(
+      t.pool,
+      old.map((v) => v.id),
+      new Date(now),
+    ); // the janitor deletes only rows whose metadata is in the vault
     const before = await countVideos(t.pool);
     const cutoff = new Date(now - 7 * DAY_MS);
     const batches: number[] = [];
@@ -156,7 +162,7 @@ describe('videos (hot table)', () => {
 });
 
 describe('watchlist', () => {
-  it('adds idempotently in the tier of the video age', async () => {
+  it('adds idempotently in the tier of the video age, due at once, in batches of at most 50', async () => {
     const now = Date.now();
     const [young, mid, old] = ids(3, 11n);
     const added = await addToWatchlist(
@@ -176,6 +182,20 @@ describe('watchlist', () => {
       [mid!]: 'DAILY',
       [old!]: 'WEEKLY',
     });
+    expect(rows.every((r) => r.nextTrackAt === toEpochMinutes(now) * 60_000)).toBe(true);
+    const many = ids(120, 12n);
+    expect(
+      await addToWatchlist(
+        t.pool,
+        many.map((id) => ({ id, publishedAt: now })),
+        now,
+      ),
+    ).toBe(120);
+    const sizes = await t.pool.query<{ n: number }>(
+      'SELECT cardinality(video_ids) AS n FROM watchlist_schedule WHERE video_ids && $1::bigint[] ORDER BY n DESC',
+      [many.map((id) => videoIdToBigInt(id))],
+    );
+    expect(sizes.rows.map((r) => r.n)).toEqual([50, 50, 20]);
   });
 
   it('concurrent claimers never take the same video, and a lapsed lease makes it due again', async () => {
@@ -186,24 +206,25 @@ describe('watchlist', () => {
       vs.map((id) => ({ id, publishedAt: now - HOUR_MS })),
       now,
     );
-    const claim = () =>
-      fetchTrackingBatch(t.pool, { tier: Tier.HOURLY, limit: 50, now, leaseMs: 15 * 60_000 });
-    const batches = await Promise.all(Array.from({ length: 30 }, claim));
-    const got = batches.flat().map((c) => c.videoId);
+    const due = (await countDueByTier(t.pool, now)).HOURLY;
+    expect(due).toBeGreaterThanOrEqual(1000);
+    const claim = () => claimDueBatches(t.pool, { tier: Tier.HOURLY, limit: 3, now, leaseMs: 15 * 60_000 });
+    const claims = await Promise.all(Array.from({ length: 30 }, claim));
+    const got = claims.flat().flatMap((b) => b.videos.map((v) => v.id));
     expect(new Set(got).size).toBe(got.length);
-    const hourlyTotal = (await countWatchlistByTier(t.pool)).HOURLY;
-    expect(got.length).toBe(Math.min(1500, hourlyTotal));
+    expect(got.length).toBe(due);
     expect(await claim()).toEqual([]);
-    const afterLease = await fetchTrackingBatch(t.pool, {
+    expect((await countDueByTier(t.pool, now)).HOURLY).toBe(0);
+    const afterLease = await claimDueBatches(t.pool, {
       tier: Tier.HOURLY,
       limit: 5000,
       now: now + 16 * 60_000,
       leaseMs: 60_000,
     });
-    expect(afterLease.length).toBe(hourlyTotal);
+    expect(afterLease.flatMap((b) => b.videos).length).toBe(due);
   });
 
-  it('updates a whole batch in one statement, fenced by the claim', async () => {
+  it('completes a whole batch in one go, fenced by the claim', async () => {
     const now = Date.now() + 30 * DAY_MS;
     const vs = ids(50, 17n);
     await addToWatchlist(
@@ -212,28 +233,53 @@ describe('watchlist', () => {
       now,
     );
     const claimed = (
-      await fetchTrackingBatch(t.pool, { tier: Tier.HOURLY, limit: 10_000, now, leaseMs: 600_000 })
-    ).filter((c) => vs.includes(c.videoId));
-    expect(claimed.length).toBe(50);
-    const updates = claimed.map((c) => {
-      const n = nextTrack(c.publishedMin * 60_000, now);
+      await claimDueBatches(t.pool, { tier: Tier.HOURLY, limit: 10_000, now, leaseMs: 600_000 })
+    ).filter((b) => b.videos.some((v) => vs.includes(v.id)));
+    expect(claimed.length).toBe(1);
+    const batch = claimed[0]!;
+    const at = now + 60_000;
+    const updates = batch.videos.map((v) => {
+      const n = nextTrack(v.publishedMin * 60_000, at);
       return {
-        videoId: c.videoId,
-        leaseMin: c.leaseMin,
+        videoId: v.id,
         tier: n.tier,
         nextTrackAt: n.nextAt,
-        trackedAt: now,
+        trackedAt: at,
+        lastTrackedMin: v.lastTrackedMin,
         misses: 0,
+        previousTier: v.tier,
+        previousMisses: v.misses,
       };
     });
-    const applied = await updateWatchlistSchedule(t.pool, updates);
+    const applied = await completeBatches(t.pool, [batch.batchId], batch.leaseMin, updates);
     expect(applied.size).toBe(50);
-    // Replaying the same job finds the fence moved: nothing applies twice.
-    expect((await updateWatchlistSchedule(t.pool, updates)).size).toBe(0);
+    // Replaying the same job finds the fence gone: nothing applies twice.
+    expect((await completeBatches(t.pool, [batch.batchId], batch.leaseMin, updates)).size).toBe(0);
     const rows = await getWatchlistEntries(t.pool, vs);
-    expect(rows.every((r) => r.tier === 'HOURLY' && r.lastTrackedAt === toEpochMinutes(now) * 60_000)).toBe(
+    expect(rows.every((r) => r.tier === 'HOURLY' && r.lastTrackedAt === toEpochMinutes(at) * 60_000)).toBe(
       true,
     );
+    expect(rows.every((r) => r.nextTrackAt === Math.ceil((at + HOUR_MS) / 60_000) * 60_000)).toBe(true);
+    // 47h old: one more hourly round, then the next completion moves it to DAILY.
+    const later = at + 2 * HOUR_MS;
+    const [b2] = (
+      await claimDueBatches(t.pool, { tier: Tier.HOURLY, limit: 10_000, now: later, leaseMs: 600_000 })
+    ).filter((b) => b.videos.some((v) => vs.includes(v.id)));
+    await completeBatches(
+      t.pool,
+      [b2!.batchId],
+      b2!.leaseMin,
+      b2!.videos.map((v) => ({
+        videoId: v.id,
+        ...(({ tier, nextAt }) => ({ tier, nextTrackAt: nextAt }))(nextTrack(v.publishedMin * 60_000, later)),
+        trackedAt: later,
+        lastTrackedMin: v.lastTrackedMin,
+        misses: 0,
+        previousTier: v.tier,
+        previousMisses: v.misses,
+      })),
+    );
+    expect((await getWatchlistEntries(t.pool, vs)).every((r) => r.tier === 'DAILY')).toBe(true);
   });
 });
 

@@ -141,7 +141,9 @@ export const envSchema = z.object({
 
   PAINTER_EVERY_S: int(1).default(60),
   SCRIBE_EVERY_S: int(1).default(60),
-  WORKER_CONCURRENCY: int(1, 1000).default(8),
+  WORKER_CONCURRENCY: int(1, 1000).default(16),
+  WORKER_LOCK_MS: int(1000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: int(500).default(30_000),
 
   NOTIFY_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   NOTIFY_SLACK_WEBHOOK_URL: url(['http:', 'https:']).optional(),

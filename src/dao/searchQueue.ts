@@ -14,6 +14,7 @@ export interface SearchQuery {
   parentId: bigint | null;
   depth: number;
   publishedAfter: Date | null;
+  passStartedAt: Date | null;
 }
 
 export interface NewQuery {
@@ -40,6 +41,7 @@ const COLUMN_NAMES = [
   'parent_id',
   'depth',
   'published_after',
+  'pass_started_at',
 ];
 const COLUMNS = COLUMN_NAMES.join(', ');
 const Q_COLUMNS = COLUMN_NAMES.map((c) => `q.${c}`).join(', ');
@@ -57,10 +59,15 @@ const toQuery = (r: any): SearchQuery => ({
   parentId: r.parent_id,
   depth: r.depth,
   publishedAfter: r.published_after,
+  passStartedAt: r.pass_started_at,
 });
 
-/** Adds queries that are not queued yet (after normalisation); returns the ones added. */
-export async function addToSearchQueue(db: Queryable, queries: NewQuery[]): Promise<SearchQuery[]> {
+/** Adds queries that are not queued yet (after normalisation), due at `now`; returns the ones added. */
+export async function addToSearchQueue(
+  db: Queryable,
+  queries: NewQuery[],
+  now: Date = new Date(),
+): Promise<SearchQuery[]> {
   if (queries.length === 0) return [];
   const seen = new Set<string>();
   const rows = queries.filter((q) => {
@@ -70,8 +77,9 @@ export async function addToSearchQueue(db: Queryable, queries: NewQuery[]): Prom
     return true;
   });
   const r = await db.query(
-    `INSERT INTO search_queue (query, query_norm, priority, origin, parent_id, depth)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::int[])
+    `INSERT INTO search_queue (query, query_norm, priority, origin, parent_id, depth, next_run_at, created_at, updated_at)
+     SELECT *, $7::timestamptz, $7::timestamptz, $7::timestamptz
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::int[])
      ON CONFLICT (query_norm) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
@@ -81,6 +89,7 @@ export async function addToSearchQueue(db: Queryable, queries: NewQuery[]): Prom
       rows.map((q) => q.origin ?? 'manual'),
       rows.map((q) => q.parentId ?? null),
       rows.map((q) => q.depth ?? 0),
+      now,
     ],
   );
   return r.rows.map(toQuery);

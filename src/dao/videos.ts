@@ -99,13 +99,74 @@ export async function countVideos(db: Queryable): Promise<number> {
 /**
  * Deletes up to `batchSize` hot rows discovered before `cutoff`; the janitor calls it until it returns
  * less than a batch. Small batches keep locks short so the tracker is never starved. The watchlist is
- * not touched: tracking goes on after the hot row is gone.
+ * not touched: tracking goes on after the hot row is gone. Only rows whose metadata is in the vault
+ * (`vaulted_at` set) go, unless `force`.
  */
-export async function deleteExpiredVideos(db: Queryable, cutoff: Date, batchSize: number): Promise<number> {
+export async function deleteExpiredVideos(
+  db: Queryable,
+  cutoff: Date,
+  batchSize: number,
+  opts: { force?: boolean } = {},
+): Promise<number> {
   const r = await db.query(
     `DELETE FROM videos WHERE ctid = ANY(ARRAY(
-       SELECT ctid FROM videos WHERE discovered_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
-    [cutoff, batchSize],
+       SELECT ctid FROM videos WHERE discovered_at < $1 AND (vaulted_at IS NOT NULL OR $3)
+       LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+    [cutoff, batchSize, opts.force === true],
   );
   return r.rowCount ?? 0;
+}
+
+/** Hot videos the Painter has not enriched yet, oldest first. */
+export async function fetchPainterTargets(
+  db: Queryable,
+  limit: number,
+): Promise<{ id: string; channelId: string; categoryId: number | null }[]> {
+  const r = await db.query(
+    `SELECT id, channel_id, category_id FROM videos WHERE enriched_at IS NULL ORDER BY discovered_at LIMIT $1`,
+    [limit],
+  );
+  return r.rows.map((x) => ({
+    id: bigIntToVideoId(x.id),
+    channelId: x.channel_id,
+    categoryId: x.category_id,
+  }));
+}
+
+/**
+ * Copies channel data (from the channels table) and category names (from video_categories) into the
+ * given hot videos and marks them enriched: one statement for the whole batch.
+ */
+export async function updateVideoEnrichment(
+  db: Queryable,
+  ids: string[],
+  region: string,
+  now: Date,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.query(
+    `UPDATE videos v SET
+       category_name = vc.title,
+       channel_subscribers = c.subscriber_count,
+       channel_video_count = c.video_count,
+       channel_country = c.country,
+       channel_title = coalesce(nullif(c.title, ''), v.channel_title),
+       enriched_at = $3
+     FROM videos v2
+       LEFT JOIN channels c ON c.channel_id = v2.channel_id
+       LEFT JOIN video_categories vc ON vc.region = $2 AND vc.category_id = v2.category_id
+     WHERE v.id = v2.id AND v.id = ANY($1::bigint[])`,
+    [ids.map(videoIdToBigInt), region, now],
+  );
+  return r.rowCount ?? 0;
+}
+
+/** Hot videos without features yet, for the Scribe. */
+export async function fetchScribeTargets(db: Queryable, limit: number): Promise<HotVideo[]> {
+  const r = await db.query(
+    `SELECT v.* FROM videos v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.video_id = v.id)
+     ORDER BY v.discovered_at LIMIT $1`,
+    [limit],
+  );
+  return r.rows.map(toHotVideo);
 }

@@ -3,28 +3,36 @@ import type { Queryable } from '../db/pool.ts';
 import { type TierCode, type TierName, type TierPolicy, tierForAge, tierName } from '../tiers.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
 
+/**
+ * The watchlist (sql/001_core.sql): `watchlist` holds each video's lasting facts, `watchlist_schedule`
+ * holds batches of up to 50 videos due at the same minute. See the migration for why.
+ */
+export const BATCH_SIZE = 50;
+
 export interface WatchlistEntry {
   videoId: string;
   publishedAt: number;
-  nextTrackAt: number;
+  /** Null for GONE videos: they are never due again. */
+  nextTrackAt: number | null;
   lastTrackedAt: number | null;
   tier: TierName;
   misses: number;
 }
 
-/** A claimed watchlist row: the tracker must present `leaseMin` back to write its result. */
-export interface ClaimedVideo {
-  videoId: string;
-  publishedMin: number;
-  /** When the video was due (epoch minutes): the planned snapshot time. */
-  dueMin: number;
-  /** The fencing token set by the claim. */
-  leaseMin: number;
+/** A claimed schedule batch: the tracker presents `leaseMin` back to write its result. */
+export interface ClaimedBatch {
+  batchId: string;
   tier: TierCode;
-  misses: number;
+  /** When the batch was due (epoch minutes): the planned snapshot time of its videos. */
+  dueMin: number;
+  leaseMin: number;
+  videos: { id: string; publishedMin: number; tier: TierCode; misses: number; lastTrackedMin: number }[];
 }
 
-/** Adds videos to the watchlist (idempotent), due at once, in the tier of their age. Returns how many were new. */
+/**
+ * Adds videos to the watchlist (idempotent), in the tier of their age, due at once: new ones are put
+ * into schedule batches of up to 50 per tier in the same statement. Returns how many were new.
+ */
 export async function addToWatchlist(
   db: Queryable,
   videos: { id: string; publishedAt: Date | number }[],
@@ -32,108 +40,194 @@ export async function addToWatchlist(
   policy?: TierPolicy,
 ): Promise<number> {
   if (videos.length === 0) return 0;
-  const nowMin = toEpochMinutes(now);
-  const r = await db.query(
-    `INSERT INTO watchlist (video_id, published_min, next_track_min, tier)
-     SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::smallint[])
-     ON CONFLICT (video_id) DO NOTHING`,
+  const unique = [...new Map(videos.map((v) => [v.id, v])).values()];
+  const r = await db.query<{ n: number }>(
+    `WITH added AS (
+       INSERT INTO watchlist (video_id, published_min, tier)
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::smallint[])
+       ON CONFLICT (video_id) DO NOTHING
+       RETURNING video_id, tier),
+     numbered AS (
+       SELECT video_id, tier, (row_number() OVER (PARTITION BY tier ORDER BY video_id) - 1) / ${BATCH_SIZE} AS chunk
+       FROM added),
+     batches AS (
+       INSERT INTO watchlist_schedule (tier, due_min, video_ids)
+       SELECT tier, $4, array_agg(video_id) FROM numbered GROUP BY tier, chunk
+       RETURNING cardinality(video_ids) AS n)
+     SELECT coalesce(sum(n), 0)::int AS n FROM batches`,
     [
-      videos.map((v) => videoIdToBigInt(v.id)),
-      videos.map((v) => toEpochMinutes(+v.publishedAt)),
-      videos.map(() => nowMin),
-      videos.map((v) => tierForAge(now - +v.publishedAt, policy)),
+      unique.map((v) => videoIdToBigInt(v.id)),
+      unique.map((v) => toEpochMinutes(+v.publishedAt)),
+      unique.map((v) => tierForAge(now - +v.publishedAt, policy)),
+      toEpochMinutes(now),
     ],
   );
-  return r.rowCount ?? 0;
+  return r.rows[0]!.n;
 }
 
 /**
- * Claims up to `limit` due videos of one tier, oldest due first, pushing their next track time to the
- * lease's end: concurrent claimers skip each other's rows, and a claim whose job never completes makes
- * the video due again when the lease ends.
+ * Claims up to `limit` due batches of one tier, oldest due first, pushing their due time to the lease's
+ * end: concurrent claimers skip each other's rows (SKIP LOCKED), and a claim whose job never completes
+ * makes the batch due again when the lease ends.
  */
-export async function fetchTrackingBatch(
+export async function claimDueBatches(
   db: Queryable,
   opts: { tier: TierCode; limit: number; now: number; leaseMs: number },
-): Promise<ClaimedVideo[]> {
+): Promise<ClaimedBatch[]> {
   const nowMin = toEpochMinutes(opts.now);
   const leaseMin = toEpochMinutes(opts.now + opts.leaseMs);
   const r = await db.query(
     `WITH c AS (
-       SELECT video_id, next_track_min FROM watchlist
-       WHERE tier = $1 AND next_track_min <= $2
-       ORDER BY next_track_min
+       SELECT id, due_min FROM watchlist_schedule
+       WHERE tier = $1 AND due_min <= $2
+       ORDER BY due_min
        LIMIT $3
-       FOR UPDATE SKIP LOCKED)
-     UPDATE watchlist w SET next_track_min = $4
-     FROM c WHERE w.video_id = c.video_id
-     RETURNING w.video_id, w.published_min, c.next_track_min AS due_min, w.tier, w.misses`,
+       FOR UPDATE SKIP LOCKED),
+     claimed AS (
+       UPDATE watchlist_schedule s SET due_min = $4
+       FROM c WHERE s.id = c.id
+       RETURNING s.id, s.tier, c.due_min, s.last_tracked_min, s.video_ids)
+     SELECT claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min,
+            array_agg(w.video_id ORDER BY w.video_id) AS ids,
+            array_agg(w.published_min ORDER BY w.video_id) AS published,
+            array_agg(w.tier ORDER BY w.video_id) AS tiers,
+            array_agg(w.misses ORDER BY w.video_id) AS misses
+     FROM claimed JOIN watchlist w ON w.video_id = ANY(claimed.video_ids)
+     GROUP BY claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min
+     ORDER BY claimed.due_min, claimed.id`,
     [opts.tier, nowMin, opts.limit, leaseMin],
   );
   return r.rows.map((x) => ({
-    videoId: bigIntToVideoId(x.video_id),
-    publishedMin: x.published_min,
+    batchId: String(x.id),
+    tier: x.tier,
     dueMin: x.due_min,
     leaseMin,
-    tier: x.tier,
-    misses: x.misses,
+    videos: (x.ids as bigint[]).map((id, i) => ({
+      id: bigIntToVideoId(id),
+      publishedMin: x.published[i],
+      tier: x.tiers[i],
+      misses: x.misses[i],
+      lastTrackedMin: x.last_tracked_min,
+    })),
   }));
+}
+
+/** Of these batches, the ones still held by the claim that set `leaseMin`. */
+export async function batchesStillLeased(
+  db: Queryable,
+  batchIds: string[],
+  leaseMin: number,
+): Promise<Set<string>> {
+  if (batchIds.length === 0) return new Set();
+  const r = await db.query<{ id: bigint }>(
+    'SELECT id FROM watchlist_schedule WHERE id = ANY($1::bigint[]) AND due_min = $2',
+    [batchIds, leaseMin],
+  );
+  return new Set(r.rows.map((x) => String(x.id)));
 }
 
 export interface ScheduleUpdate {
   videoId: string;
-  /** The lease the claim set; the update applies only if the row still carries it. */
-  leaseMin: number;
+  /** The new tier; GONE videos get no next batch. */
   tier: TierCode;
   nextTrackAt: number;
   /** Snapshot time, or null when the video was missing from YouTube's answer. */
   trackedAt: number | null;
+  /** The previous snapshot time (epoch minutes), kept for videos missing this time. */
+  lastTrackedMin: number;
   misses: number;
+  /** Tier and misses before this update: the watchlist row is only written when they change. */
+  previousTier: TierCode;
+  previousMisses: number;
 }
 
 /**
- * Writes a whole batch's schedule in one statement. Returns the ids whose claim was still current:
- * only those may record their snapshot (a stale job, whose lease ran out and was claimed again, may not).
+ * Completes claimed batches in one transaction's worth of statements: deletes the batches still held
+ * by this lease (the fence), puts their videos into next batches grouped by (tier, next minute), and
+ * writes tier/miss changes to the watchlist. Returns the ids whose claim was current: only those may
+ * record their snapshot (a stale job, whose lease ran out and was claimed again, may not).
  */
-export async function updateWatchlistSchedule(
+export async function completeBatches(
   db: Queryable,
+  batchIds: string[],
+  leaseMin: number,
   updates: ScheduleUpdate[],
 ): Promise<Set<string>> {
-  if (updates.length === 0) return new Set();
-  const r = await db.query<{ video_id: bigint }>(
-    `UPDATE watchlist w SET tier = u.tier, next_track_min = u.next_min,
-            last_tracked_min = coalesce(u.tracked_min, w.last_tracked_min), misses = u.misses
-     FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::int[], $5::int[], $6::smallint[])
-       AS u(id, lease_min, tier, next_min, tracked_min, misses)
-     WHERE w.video_id = u.id AND w.next_track_min = u.lease_min
-     RETURNING w.video_id`,
-    [
-      updates.map((u) => videoIdToBigInt(u.videoId)),
-      updates.map((u) => u.leaseMin),
-      updates.map((u) => u.tier),
-      updates.map((u) => toEpochMinutes(u.nextTrackAt)),
-      updates.map((u) => (u.trackedAt === null ? null : toEpochMinutes(u.trackedAt))),
-      updates.map((u) => Math.min(u.misses, 32767)),
-    ],
+  if (batchIds.length === 0) return new Set();
+  const r = await db.query<{ video_ids: bigint[] }>(
+    'DELETE FROM watchlist_schedule WHERE id = ANY($1::bigint[]) AND due_min = $2 RETURNING video_ids',
+    [batchIds, leaseMin],
   );
-  return new Set(r.rows.map((x) => bigIntToVideoId(x.video_id)));
+  const fenced = new Set(r.rows.flatMap((x) => x.video_ids.map((id) => bigIntToVideoId(id))));
+  const current = updates.filter((u) => fenced.has(u.videoId));
+  const next = current.filter((u) => u.tier !== 3);
+  if (next.length) {
+    const groups = new Map<string, ScheduleUpdate[]>();
+    for (const u of next) {
+      const last = u.trackedAt === null ? u.lastTrackedMin : toEpochMinutes(u.trackedAt);
+      const key = `${u.tier}:${toEpochMinutes(u.nextTrackAt)}:${last}`;
+      const g = groups.get(key) ?? [];
+      g.push(u);
+      groups.set(key, g);
+    }
+    const tiers: number[] = [];
+    const dues: number[] = [];
+    const lasts: number[] = [];
+    const ids: string[] = [];
+    for (const [key, g] of groups)
+      for (let i = 0; i < g.length; i += BATCH_SIZE) {
+        const [tier, due, last] = key.split(':').map(Number) as [number, number, number];
+        tiers.push(tier);
+        dues.push(due);
+        lasts.push(last);
+        ids.push(
+          `{${g
+            .slice(i, i + BATCH_SIZE)
+            .map((u) => videoIdToBigInt(u.videoId))
+            .join(',')}}`,
+        );
+      }
+    await db.query(
+      `INSERT INTO watchlist_schedule (tier, due_min, last_tracked_min, video_ids)
+       SELECT t, d, l, v::bigint[] FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[]) AS u(t, d, l, v)`,
+      [tiers, dues, lasts, ids],
+    );
+  }
+  const changed = current.filter((u) => u.tier !== u.previousTier || u.misses !== u.previousMisses);
+  if (changed.length)
+    await db.query(
+      `UPDATE watchlist w SET tier = u.tier, misses = u.misses
+       FROM unnest($1::bigint[], $2::smallint[], $3::smallint[]) AS u(id, tier, misses)
+       WHERE w.video_id = u.id`,
+      [
+        changed.map((u) => videoIdToBigInt(u.videoId)),
+        changed.map((u) => u.tier),
+        changed.map((u) => Math.min(u.misses, 32767)),
+      ],
+    );
+  return fenced;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: row shape from pg
 const toEntry = (x: any): WatchlistEntry => ({
   videoId: bigIntToVideoId(x.video_id),
   publishedAt: fromEpochMinutes(x.published_min),
-  nextTrackAt: fromEpochMinutes(x.next_track_min),
+  nextTrackAt: x.next_track_min == null ? null : fromEpochMinutes(x.next_track_min),
   lastTrackedAt: x.last_tracked_min ? fromEpochMinutes(x.last_tracked_min) : null,
   tier: tierName(x.tier),
   misses: x.misses,
 });
 
+/** Videos with their schedule (scans the schedule: for people and tests, not the hot path). */
 export async function getWatchlistEntries(db: Queryable, ids: string[]): Promise<WatchlistEntry[]> {
   if (ids.length === 0) return [];
-  const r = await db.query('SELECT * FROM watchlist WHERE video_id = ANY($1::bigint[])', [
-    ids.map(videoIdToBigInt),
-  ]);
+  const r = await db.query(
+    `SELECT w.video_id, w.published_min, w.tier, w.misses, s.due_min AS next_track_min, s.last_tracked_min
+     FROM watchlist w
+     LEFT JOIN LATERAL (SELECT due_min, last_tracked_min FROM watchlist_schedule s WHERE w.video_id = ANY(s.video_ids) LIMIT 1) s ON true
+     WHERE w.video_id = ANY($1::bigint[])`,
+    [ids.map(videoIdToBigInt)],
+  );
   return r.rows.map(toEntry);
 }
 
@@ -146,10 +240,10 @@ export async function countWatchlistByTier(db: Queryable): Promise<Record<TierNa
   return out;
 }
 
-/** Due (and not leased) videos per tier at `now`: what the dispatcher has to serve. */
+/** Videos due at `now` per tier (claimed ones are not due until their lease ends). */
 export async function countDueByTier(db: Queryable, now: number): Promise<Record<TierName, number>> {
   const r = await db.query<{ tier: number; n: number }>(
-    'SELECT tier, count(*)::int AS n FROM watchlist WHERE tier < 3 AND next_track_min <= $1 GROUP BY tier',
+    'SELECT tier, sum(cardinality(video_ids))::int AS n FROM watchlist_schedule WHERE due_min <= $1 GROUP BY tier',
     [toEpochMinutes(now)],
   );
   const out: Record<TierName, number> = { HOURLY: 0, DAILY: 0, WEEKLY: 0, GONE: 0 };
@@ -157,10 +251,10 @@ export async function countDueByTier(db: Queryable, now: number): Promise<Record
   return out;
 }
 
-/** How late the most overdue video is, in ms (0 when nothing is due). */
+/** How late the most overdue batch is, in ms (0 when nothing is due). */
 export async function oldestDueLagMs(db: Queryable, now: number): Promise<number> {
   const r = await db.query<{ m: number | null }>(
-    'SELECT min(next_track_min) AS m FROM watchlist WHERE tier < 3 AND next_track_min <= $1',
+    'SELECT min(due_min) AS m FROM watchlist_schedule WHERE due_min <= $1',
     [toEpochMinutes(now)],
   );
   const m = r.rows[0]?.m;

@@ -59,3 +59,30 @@ export class AllKeysExhaustedError extends PleiadesError {
 }
 
 export class VaultError extends PleiadesError {}
+
+/** The vault's storage (disk, Cloud Storage, the Hub) refused or did not answer; the flush is retried. */
+export class VaultUnavailableError extends VaultError {
+  readonly provider: string;
+  constructor(provider: string, message: string, options?: { cause?: unknown }) {
+    super(`vault provider ${provider}: ${message}`, options);
+    this.provider = provider;
+  }
+}
+
+/** Another flush or compaction holds the vault lock. */
+export class VaultBusyError extends VaultError {}
+
+/** The events bus (pg-boss) cannot start or publish: its schema is missing, or Postgres refused. */
+export class EventBusError extends PleiadesError {}
+
+/** Something a client asked for does not exist (an unknown queue, say); `details` names it like ValidationError. */
+export class NotFoundError extends PleiadesError {
+  readonly details: { field: string; message: string }[];
+  constructor(details: { field: string; message: string }[]) {
+    super(details.map((d) => `${d.field}: ${d.message}`).join('; '));
+    this.details = details;
+  }
+}
+
+/** The dashboard would be reachable from the network without any credential configured. */
+export class InsecureDashboardError extends PleiadesError {}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPool, type Pool } from '../../src/db/pool.ts';
-import { databaseUrl, TEMPLATE_DB } from './env.ts';
+import { databaseUrl, templateDb, testRun } from './env.ts';
 
 export interface TestDatabase {
   name: string;
@@ -12,11 +12,11 @@ export interface TestDatabase {
 
 /** A fresh, migrated database of the test's own, cloned from the template the global setup built. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `pleiades_test_${randomBytes(5).toString('hex')}`;
+  const name = `pleiades_test_${testRun()}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
   } finally {
     await admin.end();
   }

@@ -3,7 +3,9 @@
  * defaults. Read lazily: the global setup may point them at containers it started.
  */
 export const testRedisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1';
-export const TEMPLATE_DB = 'pleiades_test_template';
+/** This test run's id (set by the global setup), so parallel runs on one server never collide. */
+export const testRun = (): string => process.env.PLEIADES_TEST_RUN ?? 'adhoc';
+export const templateDb = (): string => `pleiades_test_${testRun()}_template`;
 
 /** The URL of database `name` on the test server (never the user's own database). */
 export function databaseUrl(name: string): string {

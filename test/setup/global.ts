@@ -3,7 +3,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { checkRedis } from '../../src/redis.ts';
-import { databaseUrl, TEMPLATE_DB, testRedisUrl } from '../helpers/env.ts';
+import { databaseUrl, templateDb, testRedisUrl } from '../helpers/env.ts';
 
 const hasDocker = (): boolean => {
   try {
@@ -63,22 +63,33 @@ export default async function setup(): Promise<() => Promise<void>> {
       stops.push(() => c.stop());
     }
   }
+  // Several test runs may share one server (developers in parallel): each run has its own template and
+  // databases, named after the run, and removes them at the end; leftovers of crashed runs are dropped
+  // only when nobody is connected to them.
+  const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  process.env.PLEIADES_TEST_RUN = run;
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
   await admin.connect();
-  await admin.query(
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'pleiades_test_%' AND pid <> pg_backend_pid()`,
-  );
   const stale = await admin.query<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE datname LIKE 'pleiades_test_%'`,
+    `SELECT datname FROM pg_database d WHERE datname LIKE 'pleiades_test_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
   );
   for (const { datname } of stale.rows)
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)}`);
-  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
-  const pool = createPool(databaseUrl(TEMPLATE_DB), { max: 1 });
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)}`).catch(() => {});
+  await admin.query(`CREATE DATABASE ${templateDb()}`);
+  const pool = createPool(databaseUrl(templateDb()), { max: 1 });
   await migrate(pool);
   await pool.end();
   await admin.end();
   return async () => {
+    const a = new pg.Client({ connectionString: databaseUrl('postgres') });
+    await a.connect();
+    const mine = await a.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+      `pleiades_test_${run}%`,
+    ]);
+    for (const { datname } of mine.rows)
+      await a.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    await a.end();
     for (const stop of stops) await stop();
   };
 }

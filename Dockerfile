@@ -1,0 +1,70 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every role of Pleiades; the command picks the role:
+#   docker run IMAGE worker --queues tracker --concurrency 16
+#   docker run IMAGE scheduler | dashboard | simulator --port 8181 | migrate | doctor | start
+# Node 24 runs the TypeScript sources directly (type stripping): there is no compile step and no dist/.
+# docs/deploy.md describes compose, Kubernetes, managed Redis/Postgres and sizing.
+
+ARG NODE_IMAGE=node:24-slim
+
+# --- production dependencies only (the `node` devDependency, test and build tools stay out) ---
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund --loglevel=warn
+
+# --- the overview page's script: dashboard/client bundled with Chart.js by esbuild (a devDependency) ---
+FROM ${NODE_IMAGE} AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Scripts off: nothing here needs them (esbuild's binary comes as its own package), and the `node`
+# devDependency would fetch a second Node. Only the bundle leaves this stage.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=warn
+COPY src ./src
+COPY dashboard ./dashboard
+RUN node dashboard/build.ts
+
+# --- runtime ---
+FROM ${NODE_IMAGE} AS runtime
+# tini is PID 1: it forwards SIGTERM/SIGINT to Node (so workers stop taking jobs and finish the running
+# ones) and reaps zombies. With tini in the image, no `init: true` or `docker run --init` is needed.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini \
+    && rm -rf /var/lib/apt/lists/*
+
+ENV NODE_ENV=production \
+    LOG_FORMAT=json \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    VAULT_DIR=/app/data/vault
+
+WORKDIR /app
+# Code and dependencies belong to root and are read-only for the process; only /app/data (the local
+# vault; mount a volume there) is writable.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY src ./src
+COPY queues ./queues
+COPY workers ./workers
+COPY dashboard ./dashboard
+COPY --from=assets /app/dashboard/public/dist ./dashboard/public/dist
+COPY sql ./sql
+COPY deploy/healthcheck.ts ./deploy/healthcheck.ts
+RUN mkdir -p /app/data/vault \
+    && chown -R node:node /app/data \
+    && ln -s /app/bin/pleiades.js /usr/local/bin/pleiades
+
+# The `node` user of the official image (uid 1000), never root.
+USER node
+EXPOSE 3000
+
+# One check for every role: it reads the role from PID 1's command line (deploy/healthcheck.ts).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["node", "deploy/healthcheck.ts"]
+
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "src/cli/main.ts"]
+CMD ["start"]

@@ -1,0 +1,152 @@
+import express, { type Request, type Router } from 'express';
+import { enqueue, isQueueName, payloadSchemas, QUEUE_NAMES, type QueueName } from '../queues/index.ts';
+import { addToSearchQueue, normalizeQuery } from '../src/dao/searchQueue.ts';
+import { getVideos } from '../src/dao/videos.ts';
+import { addToWatchlist } from '../src/dao/watchlist.ts';
+import { NotFoundError, ValidationError } from '../src/errors/index.ts';
+import { policyFromConfig } from '../src/tiers.ts';
+import type { DashboardDeps } from './deps.ts';
+import { checkHealth } from './health.ts';
+import { BODY_LIMIT_BYTES, parseWith, sendError } from './http.ts';
+import { isManualQueue, MANUAL_QUEUES, searchQueriesBody, trackBody } from './schemas.ts';
+import { cached, computeStats } from './stats.ts';
+
+const hasBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/**
+ * The JSON API under /api. Writes validate everything before touching anything: a request with one
+ * bad item stores and enqueues nothing.
+ */
+export function apiRouter(deps: DashboardDeps): Router {
+  const { pool, queues, log, clock, config } = deps;
+  const router = express.Router();
+  const stats = cached(deps.statsCacheMs ?? 3000, () => computeStats(deps));
+
+  router.use((req, res, next) => {
+    // JSON only: a cross-site HTML form cannot send it without a CORS preflight this API never grants.
+    if (req.method !== 'GET' && req.method !== 'HEAD' && hasBody(req) && !req.is('application/json'))
+      return sendError(res, 415, 'unsupported media type', [
+        { field: 'content-type', message: 'send the body as application/json' },
+      ]);
+    next();
+  });
+  router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));
+
+  /** Starts a dispatcher now rather than at its next scheduled run; its schedule still does the rest. */
+  async function kick(queue: 'hunter-dispatch' | 'tracker-dispatch'): Promise<boolean> {
+    try {
+      await enqueue(queues, queue, {});
+      return true;
+    } catch (err) {
+      log.warn({ queue, err: (err as Error).message }, 'could not start the dispatcher early');
+      return false;
+    }
+  }
+
+  router.post('/search-queries', async (req, res) => {
+    const body = parseWith(searchQueriesBody, req.body);
+    const added = await addToSearchQueue(
+      pool,
+      body.queries.map((query) => ({ query, priority: body.priority, origin: 'manual' as const })),
+    );
+    const addedNorms = new Set(added.map((q) => normalizeQuery(q.query)));
+    const alreadyQueued = [...new Set(body.queries.filter((q) => !addedNorms.has(normalizeQuery(q))))];
+    const dispatched = added.length > 0 ? await kick('hunter-dispatch') : false;
+    res.status(added.length > 0 ? 201 : 200).json({
+      added: added.map((q) => ({ id: String(q.id), query: q.query, priority: q.priority, state: q.state })),
+      alreadyQueued,
+      dispatched,
+    });
+  });
+
+  router.post('/track', async (req, res) => {
+    const ids = parseWith(trackBody, req.body);
+    const now = clock.now();
+    // A video still in the hot table has a known publish time; any other starts its tiers now (its
+    // age is unknown until YouTube is asked), so it is tracked hourly for its first two days here.
+    const known = new Map((await getVideos(pool, ids)).map((v) => [v.id, v.publishedAt.getTime()]));
+    const added = await addToWatchlist(
+      pool,
+      ids.map((id) => ({ id, publishedAt: known.get(id) ?? now })),
+      now,
+      policyFromConfig(config),
+    );
+    const dispatched = added > 0 ? await kick('tracker-dispatch') : false;
+    res.status(added > 0 ? 201 : 200).json({ added, alreadyTracked: ids.length - added, dispatched });
+  });
+
+  router.post('/jobs/:queue', async (req, res) => {
+    const queue = String(req.params.queue);
+    if (!isQueueName(queue))
+      throw new NotFoundError([
+        {
+          field: 'queue',
+          message: `unknown queue "${queue}"; jobs can be added to ${MANUAL_QUEUES.join(', ')}`,
+        },
+      ]);
+    if (!isManualQueue(queue))
+      throw new ValidationError([
+        {
+          field: 'queue',
+          message: `"${queue}" is fed by its dispatcher; jobs can be added to ${MANUAL_QUEUES.join(', ')}`,
+        },
+      ]);
+    const payload = parseWith(payloadSchemas[queue], req.body ?? {});
+    const jobId = await enqueue(queues, queue, payload as never);
+    res.status(202).json({ queue, jobId: jobId ?? null });
+  });
+
+  router.get('/queues', async (_req, res) => {
+    const list = await Promise.all(
+      QUEUE_NAMES.map(async (name: QueueName) => {
+        const q = queues.get(name);
+        const [counts, paused] = await Promise.all([q.getJobCounts(), q.isPaused()]);
+        return { name, paused, counts };
+      }),
+    );
+    res.json({ queues: list });
+  });
+
+  router.get('/keys', async (_req, res) => {
+    if (!deps.hydra) return res.json({ available: false, keys: [], pools: {} });
+    const keys = await deps.hydra.keys();
+    const poolNames = [...new Set(keys.map((k) => k.pool))].sort();
+    const remaining = await Promise.all(poolNames.map((p) => deps.hydra!.remaining(p)));
+    // Fields are copied one by one: whatever else a key record holds never reaches a response.
+    res.json({
+      available: true,
+      keys: keys.map((k) => ({
+        pool: k.pool,
+        fingerprint: k.fingerprint,
+        state: k.state,
+        searchUsed: k.searchUsed,
+        unitsUsed: k.unitsUsed,
+        resetAt: k.resetAt === null ? null : new Date(k.resetAt).toISOString(),
+      })),
+      pools: Object.fromEntries(
+        poolNames.map((p, i) => [
+          p,
+          { remaining: { search: remaining[i]!.search, units: remaining[i]!.units } },
+        ]),
+      ),
+      quota: { searchPerKey: config.HYDRA_SEARCH_QUOTA, unitsPerKey: config.HYDRA_UNITS_QUOTA },
+    });
+  });
+
+  router.get('/stats', async (_req, res) => {
+    res.json(await stats());
+  });
+
+  router.get('/health', async (_req, res) => {
+    const report = await checkHealth(deps);
+    res.status(report.status === 'down' ? 503 : 200).json(report);
+  });
+
+  router.use((req, res) => {
+    sendError(res, 404, 'not found', [
+      { field: 'path', message: `no API endpoint ${req.method} /api${req.path}` },
+    ]);
+  });
+  return router;
+}

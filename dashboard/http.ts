@@ -1,0 +1,63 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import { NotFoundError, ValidationError } from '../src/errors/index.ts';
+import type { Logger } from '../src/log.ts';
+
+/** Every error answer has one shape: what went wrong, and which field. */
+export interface ErrorBody {
+  error: string;
+  details: { field: string; message: string }[];
+}
+
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+export function sendError(res: Response, status: number, error: string, details: ErrorBody['details']): void {
+  res.status(status).json({ error, details } satisfies ErrorBody);
+}
+
+/** Parses with a zod schema; a failure becomes a ValidationError naming each field. */
+export function parseWith<S extends z.ZodType>(schema: S, data: unknown, root = 'body'): z.output<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  const field = (path: PropertyKey[]) => (path.length ? path.map(String).join('.') : root);
+  throw new ValidationError(
+    r.error.issues.flatMap((i) =>
+      // A refused extra field is named itself, not its parent object.
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({ field: field([...i.path, k]), message: 'unknown field' }))
+        : [{ field: field(i.path), message: i.message }],
+    ),
+  );
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof ValidationError) return sendError(res, 400, 'invalid request', err.details);
+    if (err instanceof NotFoundError) return sendError(res, 404, 'not found', err.details);
+    const e = err as BodyParserError;
+    switch (e.type) {
+      case 'entity.too.large':
+        return sendError(res, 413, 'request body too large', [
+          { field: 'body', message: `at most ${e.limit ?? BODY_LIMIT_BYTES} bytes` },
+        ]);
+      case 'entity.parse.failed':
+        return sendError(res, 400, 'invalid request', [{ field: 'body', message: 'malformed JSON' }]);
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendError(res, 415, 'unsupported encoding', [
+          { field: 'content-type', message: 'send UTF-8 JSON' },
+        ]);
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      return sendError(res, e.status, 'invalid request', [{ field: 'body', message: String(err.message) }]);
+    log.error({ err, path: req.path }, 'dashboard request failed');
+    sendError(res, 500, 'internal error', []);
+  };
+}

@@ -1,0 +1,33 @@
+import type { Config } from '../src/config/index.ts';
+import type { QueueName } from './definitions.ts';
+import type { QueueSet } from './index.ts';
+
+/** How often each scheduled queue gets a job (ms), from configuration. */
+export function scheduleEvery(config: Config): Partial<Record<QueueName, number>> {
+  return {
+    'hunter-dispatch': config.HUNTER_DISPATCH_EVERY_S * 1000,
+    'tracker-dispatch': config.TRACKER_DISPATCH_EVERY_S * 1000,
+    janitor: config.JANITOR_EVERY_S * 1000,
+    painter: config.PAINTER_EVERY_S * 1000,
+    scribe: config.SCRIBE_EVERY_S * 1000,
+    // The flush job runs often and decides by itself (rows staged, age of the oldest) whether to write.
+    'vault-flush': Math.min(30_000, config.VAULT_FLUSH_INTERVAL_S * 1000),
+  };
+}
+
+/**
+ * Installs one BullMQ job scheduler per scheduled queue, id = queue name. `upsertJobScheduler` is
+ * idempotent: ten schedulers starting at once leave one schedule per queue.
+ */
+export async function installSchedulers(queues: QueueSet, config: Config): Promise<Record<string, number>> {
+  const every = scheduleEvery(config);
+  for (const [name, ms] of Object.entries(every) as [QueueName, number][]) {
+    await queues.get(name).upsertJobScheduler(name, { every: ms }, { name, data: {} });
+  }
+  return every as Record<string, number>;
+}
+
+export async function removeSchedulers(queues: QueueSet, config: Config): Promise<void> {
+  for (const name of Object.keys(scheduleEvery(config)) as QueueName[])
+    await queues.get(name).removeJobScheduler(name);
+}

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { createQueues } from '../../../queues/index.ts';
+import { systemClock } from '../../clock.ts';
+import { loadConfig } from '../../config/index.ts';
+import { createPool } from '../../db/pool.ts';
+import { addSearchQueries, enqueueManualJob, MANUAL_JOB_QUEUES, trackVideos } from '../../manual.ts';
+import { createRedis } from '../../redis.ts';
+import { parseInteger } from '../parse.ts';
+
+const out = (o: unknown) =>
+  process.stdout.write(`${JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}\n`);
+
+export function enqueueCommand(): Command {
+  const cmd = new Command('enqueue').description('add work by hand');
+  cmd
+    .command('search')
+    .description('queue a search query for the Hunter')
+    .argument('<query...>', 'the query (words are joined with spaces)')
+    .option('--priority <n>', 'higher runs first (-1000..1000)', '100')
+    .action(async (words: string[], o: { priority: string }) => {
+      const priority = parseInteger(o.priority, '--priority');
+      const config = loadConfig();
+      const pool = createPool(config.DATABASE_URL, { max: 1 });
+      try {
+        const r = await addSearchQueries(pool, [words.join(' ')], priority);
+        out({ added: r.added.map((q) => ({ id: q.id, query: q.query })), alreadyQueued: r.alreadyQueued });
+      } finally {
+        await pool.end();
+      }
+    });
+  cmd
+    .command('track')
+    .description('put videos on the watchlist, due now')
+    .argument('<videoId...>', '11-character YouTube video ids')
+    .action(async (ids: string[]) => {
+      const config = loadConfig();
+      const pool = createPool(config.DATABASE_URL, { max: 1 });
+      try {
+        out(await trackVideos(pool, ids, systemClock.now()));
+      } finally {
+        await pool.end();
+      }
+    });
+  for (const queue of MANUAL_JOB_QUEUES)
+    cmd
+      .command(queue)
+      .description(`start a ${queue} job now`)
+      .option('--force', queue === 'janitor' ? 'allow a retention under 1 day' : 'run even if not due')
+      .action(async (o: { force?: boolean }) => {
+        const config = loadConfig();
+        const redis = createRedis(config.REDIS_URL, 'client');
+        const queues = createQueues({
+          redisUrl: config.REDIS_URL,
+          prefix: config.REDIS_PREFIX,
+          connection: redis,
+        });
+        try {
+          out({ queue, jobId: await enqueueManualJob(queues, queue, o.force ? { force: true } : {}) });
+        } finally {
+          await queues.close();
+          redis.disconnect();
+        }
+      });
+  return cmd;
+}

@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { createQueues, QUEUE_NAMES } from '../../../queues/index.ts';
+import { loadConfig } from '../../config/index.ts';
+import { createRedis } from '../../redis.ts';
+import { parsePositiveInt, parseQueueList } from '../parse.ts';
+
+const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+
+export function queuesCommand(): Command {
+  return new Command('queues')
+    .description('job counts per state per queue')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const config = loadConfig();
+      const redis = createRedis(config.REDIS_URL, 'client');
+      const queues = createQueues({
+        redisUrl: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        connection: redis,
+      });
+      try {
+        const rows: Record<string, Record<string, number>> = {};
+        for (const name of QUEUE_NAMES) rows[name] = await queues.get(name).getJobCounts(...STATES);
+        if (o.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+        else {
+          process.stdout.write(`${'queue'.padEnd(18)}${STATES.map((s) => s.padStart(12)).join('')}\n`);
+          for (const [name, c] of Object.entries(rows))
+            process.stdout.write(
+              `${name.padEnd(18)}${STATES.map((s) => String(c[s] ?? 0).padStart(12)).join('')}\n`,
+            );
+        }
+      } finally {
+        await queues.close();
+        redis.disconnect();
+      }
+    });
+}
+
+export function retryFailedCommand(): Command {
+  return new Command('retry-failed')
+    .description('move the failed jobs of a queue back to waiting')
+    .argument('<queue>', `one of ${QUEUE_NAMES.join(', ')}`)
+    .option('--count <n>', 'at most this many', '10000')
+    .action(async (name: string, o: { count: string }) => {
+      const [queue] = parseQueueList(name, 'queue');
+      const count = parsePositiveInt(o.count, '--count');
+      const config = loadConfig();
+      const redis = createRedis(config.REDIS_URL, 'client');
+      const queues = createQueues({
+        redisUrl: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        connection: redis,
+      });
+      try {
+        const failed = await queues.get(queue!).getFailed(0, count - 1);
+        for (const job of failed) await job.retry();
+        process.stdout.write(`${JSON.stringify({ queue, retried: failed.length })}\n`);
+      } finally {
+        await queues.close();
+        redis.disconnect();
+      }
+    });
+}

@@ -1,0 +1,102 @@
+import type { Queryable } from '../db/pool.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+
+/** The Scribe's static features of a video (docs/features.md). */
+export interface VideoFeatures {
+  videoId: string;
+  titleLength: number;
+  titleWords: number;
+  titleCapsRatio: number;
+  titleEmojiRatio: number;
+  titleHasQuestion: boolean;
+  titleHasNumber: boolean;
+  tagCount: number;
+  descriptionLength: number;
+  durationS: number | null;
+  publishHourUtc: number;
+  publishWeekdayUtc: number;
+  categoryId: number | null;
+}
+
+export async function storeFeatures(db: Queryable, rows: VideoFeatures[], now: Date): Promise<number> {
+  if (rows.length === 0) return 0;
+  const col = <K extends keyof VideoFeatures>(k: K) => rows.map((r) => r[k]);
+  const r = await db.query(
+    `INSERT INTO features (video_id, title_length, title_words, title_caps_ratio, title_emoji_ratio, title_has_question,
+       title_has_number, tag_count, description_length, duration_s, publish_hour_utc, publish_weekday_utc, category_id,
+       computed_at)
+     SELECT *, $14::timestamptz FROM unnest($1::bigint[], $2::int[], $3::int[], $4::real[], $5::real[], $6::bool[],
+       $7::bool[], $8::int[], $9::int[], $10::int[], $11::smallint[], $12::smallint[], $13::int[])
+     ON CONFLICT (video_id) DO NOTHING`,
+    [
+      rows.map((r) => videoIdToBigInt(r.videoId)),
+      col('titleLength'),
+      col('titleWords'),
+      col('titleCapsRatio'),
+      col('titleEmojiRatio'),
+      col('titleHasQuestion'),
+      col('titleHasNumber'),
+      col('tagCount'),
+      col('descriptionLength'),
+      col('durationS'),
+      col('publishHourUtc'),
+      col('publishWeekdayUtc'),
+      col('categoryId'),
+      now,
+    ],
+  );
+  return r.rowCount ?? 0;
+}
+
+/** Features whose early velocity can still grow: published less than `windowMs` before `now`. */
+export async function fetchEarlyVelocityTargets(db: Queryable, limit: number): Promise<string[]> {
+  const r = await db.query<{ video_id: bigint }>(
+    `SELECT f.video_id FROM features f JOIN watchlist w USING (video_id)
+     WHERE f.early_views_at IS NULL OR f.early_views_at < to_timestamp(w.published_min * 60) + interval '24 hours'
+     ORDER BY f.computed_at DESC LIMIT $1`,
+    [limit],
+  );
+  return r.rows.map((x) => bigIntToVideoId(x.video_id));
+}
+
+/**
+ * Folds snapshots into early velocity: the first snapshot, and the latest one within 24 h of
+ * publication. Repeatable: snapshots already folded change nothing.
+ */
+export async function updateEarlyVelocity(
+  db: Queryable,
+  rows: { videoId: string; firstViews: bigint; firstAt: Date; lastViews: bigint; lastAt: Date }[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const r = await db.query(
+    `UPDATE features f SET
+       first_views = CASE WHEN f.first_views_at IS NULL OR u.first_at < f.first_views_at THEN u.first_views ELSE f.first_views END,
+       first_views_at = CASE WHEN f.first_views_at IS NULL OR u.first_at < f.first_views_at THEN u.first_at ELSE f.first_views_at END,
+       early_views = CASE WHEN f.early_views_at IS NULL OR u.last_at > f.early_views_at THEN u.last_views ELSE f.early_views END,
+       early_views_at = CASE WHEN f.early_views_at IS NULL OR u.last_at > f.early_views_at THEN u.last_at ELSE f.early_views_at END
+     FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[], $5::timestamptz[])
+       AS u(id, first_views, first_at, last_views, last_at)
+     WHERE f.video_id = u.id`,
+    [
+      rows.map((x) => videoIdToBigInt(x.videoId)),
+      rows.map((x) => x.firstViews),
+      rows.map((x) => x.firstAt),
+      rows.map((x) => x.lastViews),
+      rows.map((x) => x.lastAt),
+    ],
+  );
+  await db.query(
+    `UPDATE features SET early_views_per_hour = (early_views - first_views) /
+       greatest(extract(epoch FROM early_views_at - first_views_at) / 3600, 1e-9)
+     WHERE video_id = ANY($1::bigint[]) AND early_views_at > first_views_at`,
+    [rows.map((x) => videoIdToBigInt(x.videoId))],
+  );
+  return r.rowCount ?? 0;
+}
+
+export async function getFeatures(db: Queryable, ids: string[]): Promise<Record<string, unknown>[]> {
+  const r = await db.query('SELECT * FROM features WHERE video_id = ANY($1::bigint[])', [
+    ids.map(videoIdToBigInt),
+  ]);
+  return r.rows.map((x) => ({ ...x, video_id: bigIntToVideoId(x.video_id) }));
+}

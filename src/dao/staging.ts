@@ -1,0 +1,141 @@
+import { fromEpochMinutes, MINUTE_MS } from '../clock.ts';
+import type { Queryable } from '../db/pool.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+
+/** One statistics snapshot, as the tracker stages it for the vault. */
+export interface SnapshotRow {
+  /** 11-character YouTube id (stored as int8). */
+  videoId: string;
+  /** Planned snapshot time, epoch ms in whole minutes; with videoId the unique key. */
+  dueAt: number;
+  /** When the statistics were read, epoch ms. */
+  takenAt: number;
+  /** NULL where YouTube hides them. */
+  views: bigint | null;
+  likes: bigint | null;
+  comments: bigint | null;
+  /** 0 HOURLY, 1 DAILY, 2 WEEKLY (src/tiers.ts). */
+  tier: number;
+}
+
+/** A staged row with its position in the staging order. */
+export interface StagedRow extends SnapshotRow {
+  seq: bigint;
+}
+
+/**
+ * Stages snapshots in ONE statement; a snapshot already staged (same video and due time) is skipped,
+ * so a retried tracker job adds nothing. Returns how many rows were inserted.
+ */
+export async function insertSnapshots(db: Queryable, rows: SnapshotRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const r = await db.query(
+    `INSERT INTO staging (video_id, due_min, taken_at, views, likes, comments, tier)
+     SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[],
+                          $7::smallint[])
+     ON CONFLICT (video_id, due_min) DO NOTHING`,
+    [
+      rows.map((s) => videoIdToBigInt(s.videoId)),
+      rows.map((s) => Math.floor(s.dueAt / MINUTE_MS)),
+      rows.map((s) => new Date(s.takenAt)),
+      rows.map((s) => s.views),
+      rows.map((s) => s.likes),
+      rows.map((s) => s.comments),
+      rows.map((s) => s.tier),
+    ],
+  );
+  return r.rowCount ?? 0;
+}
+
+export async function countStaged(db: Queryable): Promise<number> {
+  const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
+  return r.rows[0]!.n;
+}
+
+/** Whether at least `n` rows are staged, without counting them all (staging grows during an outage). */
+export async function hasStagedAtLeast(db: Queryable, n: number): Promise<boolean> {
+  const r = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM (SELECT 1 FROM staging LIMIT $1) s',
+    [n],
+  );
+  return r.rows[0]!.n >= n;
+}
+
+/** When the earliest staged snapshot (in staging order) was taken, epoch ms; null when nothing is staged. */
+export async function oldestStagedAt(db: Queryable): Promise<number | null> {
+  const r = await db.query<{ taken_at: Date }>('SELECT taken_at FROM staging ORDER BY seq LIMIT 1');
+  return r.rows[0] ? r.rows[0].taken_at.getTime() : null;
+}
+
+/**
+ * The next range of staged rows a flush may take: from the first staged row to the `maxRows`-th, and
+ * never past `upTo`. Must run in a transaction that first called `lockStagingForRange`, so that no
+ * uncommitted insert can later appear inside the range.
+ */
+export async function nextStagedRange(
+  db: Queryable,
+  opts: { maxRows: number; upTo?: bigint },
+): Promise<{ firstSeq: bigint; lastSeq: bigint } | null> {
+  const r = await db.query<{ lo: bigint | null; hi: bigint | null }>(
+    `WITH b AS (SELECT coalesce($2::bigint, (SELECT max(seq) FROM staging)) AS upto),
+          take AS (SELECT seq FROM staging, b WHERE seq <= b.upto ORDER BY seq LIMIT $1)
+     SELECT min(seq) AS lo, max(seq) AS hi FROM take`,
+    [opts.maxRows, opts.upTo ?? null],
+  );
+  const row = r.rows[0];
+  return row?.lo != null && row.hi != null ? { firstSeq: row.lo, lastSeq: row.hi } : null;
+}
+
+/**
+ * Waits for every transaction that is inserting into staging to finish and holds new inserts back
+ * until the caller's transaction ends (SHARE conflicts only with writers). After it, every row with a
+ * sequence number up to the current maximum is committed: a range read now is final.
+ */
+export async function lockStagingForRange(db: Queryable, timeoutMs = 10_000): Promise<bigint | null> {
+  await db.query(`SELECT set_config('lock_timeout', $1, true)`, [`${timeoutMs}ms`]);
+  await db.query('LOCK TABLE staging IN SHARE MODE');
+  const r = await db.query<{ m: bigint | null }>('SELECT max(seq) AS m FROM staging');
+  return r.rows[0]!.m;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: row shape from pg
+const toStaged = (x: any): StagedRow => ({
+  seq: x.seq,
+  videoId: bigIntToVideoId(x.video_id),
+  dueAt: fromEpochMinutes(x.due_min),
+  takenAt: (x.taken_at as Date).getTime(),
+  views: x.views,
+  likes: x.likes,
+  comments: x.comments,
+  tier: x.tier,
+});
+
+/** The staged rows of a range, in staging order. */
+export async function readStagedRange(
+  db: Queryable,
+  firstSeq: bigint,
+  lastSeq: bigint,
+): Promise<StagedRow[]> {
+  const r = await db.query(
+    `SELECT seq, video_id, due_min, taken_at, views, likes, comments, tier FROM staging
+     WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
+    [firstSeq, lastSeq],
+  );
+  return r.rows.map(toStaged);
+}
+
+/** Deletes a flushed range; called in the transaction that marks its flush finished. */
+export async function deleteStagedRange(db: Queryable, firstSeq: bigint, lastSeq: bigint): Promise<number> {
+  const r = await db.query('DELETE FROM staging WHERE seq BETWEEN $1 AND $2', [firstSeq, lastSeq]);
+  return r.rowCount ?? 0;
+}
+
+/** Staged snapshots of one video (for export: what the vault does not have yet). */
+export async function stagedForVideo(db: Queryable, videoId: string): Promise<StagedRow[]> {
+  const r = await db.query(
+    `SELECT seq, video_id, due_min, taken_at, views, likes, comments, tier FROM staging
+     WHERE video_id = $1 ORDER BY due_min`,
+    [videoIdToBigInt(videoId)],
+  );
+  return r.rows.map(toStaged);
+}

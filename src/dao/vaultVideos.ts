@@ -1,0 +1,81 @@
+import type { Queryable } from '../db/pool.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+
+/** A hot video's metadata as the vault keeps it (`videos/` Parquet files). */
+export interface VaultVideoRow {
+  videoId: string;
+  channelId: string;
+  channelTitle: string;
+  title: string;
+  description: string;
+  tags: string[];
+  categoryId: number | null;
+  categoryName: string | null;
+  durationS: number | null;
+  publishedAt: Date;
+  discoveredAt: Date;
+  channelSubscribers: bigint | null;
+  channelVideoCount: bigint | null;
+  channelCountry: string | null;
+  enrichedAt: Date | null;
+}
+
+/**
+ * Hot videos whose metadata is ready for the vault and not in it yet: enriched by the Painter, or
+ * discovered before `discoveredBefore` (the Painter had its chance). Oldest first.
+ */
+export async function videosToVault(
+  db: Queryable,
+  opts: { discoveredBefore: Date; limit: number },
+): Promise<bigint[]> {
+  const r = await db.query<{ id: bigint }>(
+    `SELECT id FROM videos
+     WHERE vaulted_at IS NULL AND (enriched_at IS NOT NULL OR discovered_at < $1)
+     ORDER BY discovered_at, id LIMIT $2`,
+    [opts.discoveredBefore, opts.limit],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** The metadata of these hot videos (rows deleted meanwhile are simply absent), in id order. */
+export async function readVideosForVault(db: Queryable, ids: bigint[]): Promise<VaultVideoRow[]> {
+  if (ids.length === 0) return [];
+  const r = await db.query(
+    `SELECT id, channel_id, channel_title, title, description, tags, category_id, category_name, duration_s,
+            published_at, discovered_at, channel_subscribers, channel_video_count, channel_country, enriched_at
+     FROM videos WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [ids],
+  );
+  return r.rows.map((x) => ({
+    videoId: bigIntToVideoId(x.id),
+    channelId: x.channel_id,
+    channelTitle: x.channel_title,
+    title: x.title,
+    description: x.description,
+    tags: x.tags ?? [],
+    categoryId: x.category_id,
+    categoryName: x.category_name,
+    durationS: x.duration_s,
+    publishedAt: x.published_at,
+    discoveredAt: x.discovered_at,
+    channelSubscribers: x.channel_subscribers,
+    channelVideoCount: x.channel_video_count,
+    channelCountry: x.channel_country,
+    enrichedAt: x.enriched_at,
+  }));
+}
+
+/** Records that these videos' metadata is in the vault: from now on the janitor may delete them. */
+export async function markVideosVaulted(db: Queryable, ids: (bigint | string)[], at: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.query(
+    'UPDATE videos SET vaulted_at = $2 WHERE id = ANY($1::bigint[]) AND vaulted_at IS NULL',
+    [ids.map((id) => (typeof id === 'string' ? videoIdToBigInt(id) : id)), at],
+  );
+  return r.rowCount ?? 0;
+}
+
+export async function countUnvaultedVideos(db: Queryable): Promise<number> {
+  const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM videos WHERE vaulted_at IS NULL');
+  return r.rows[0]!.n;
+}

@@ -1,0 +1,87 @@
+--[[
+acquire.lua: choose the least-used healthy key of a pool for one quota bucket and charge the call's
+cost to it, in one atomic step, so two replicas never both spend a key's last units.
+
+KEYS[1]  state hash       <prefix>:hydra:state
+KEYS[2]  usage hash       <prefix>:hydra:used:<pacific day>
+ARGV[1]  now              Hydra clock, ms since epoch (exhaustion times are on this clock)
+ARGV[2]  bucket           'search' | 'units'
+ARGV[3]  cost             units this call charges
+ARGV[4]  quota            daily quota of one key for this bucket
+ARGV[5]  resetAt          next Pacific midnight, Hydra clock ms
+ARGV[6]  ttlMs            lifetime of KEYS[2] from now (the day's rest plus a day)
+ARGV[7]  lowThreshold     quota.low is raised once a day when the pool's remainder falls to this
+ARGV[8]  pool             pool name (for the pool-level flags)
+ARGV[9]  preferred        fingerprint to keep if still usable (a retry on the same key), or ''
+ARGV[10..] fingerprints of the pool's keys
+
+Cooling is wall time: Redis' own TIME, the one clock every replica shares.
+
+Returns one of
+  {1, fp, usedAfter, poolRemainingAfter, keyNowSpent, quotaLow, poolReset, strikes}
+  {2, waitMs}                    every key that could pay is cooling: wait, then ask again
+  {0, resetAt, newlyExhausted}   no key can pay for this bucket until resetAt
+]]
+local now = tonumber(ARGV[1])
+local bucket = ARGV[2]
+local cost = tonumber(ARGV[3])
+local quota = tonumber(ARGV[4])
+local resetAt = tonumber(ARGV[5])
+local ttlMs = tonumber(ARGV[6])
+local lowThreshold = tonumber(ARGV[7])
+local pool = ARGV[8]
+local preferred = ARGV[9]
+
+local t = redis.call('TIME')
+local wall = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local best = nil
+local bestUsed = nil
+local minCool = nil
+local remaining = 0
+local preferredUsed = nil
+for i = 10, #ARGV do
+  local fp = ARGV[i]
+  local s = redis.call('HMGET', KEYS[1], fp .. ':disabled', fp .. ':ex:' .. bucket, fp .. ':cool')
+  local exhaustedUntil = tonumber(s[2] or '0')
+  if not s[1] and exhaustedUntil <= now then
+    local used = tonumber(redis.call('HGET', KEYS[2], fp .. ':' .. bucket) or '0')
+    if used < quota then remaining = remaining + (quota - used) end
+    if used + cost <= quota then
+      local cool = tonumber(s[3] or '0')
+      if cool > wall then
+        if minCool == nil or cool < minCool then minCool = cool end
+      else
+        if fp == preferred then preferredUsed = used end
+        if bestUsed == nil or used < bestUsed then
+          best = fp
+          bestUsed = used
+        end
+      end
+    end
+  end
+end
+
+if preferredUsed ~= nil then best = preferred end
+
+local poolFlag = 'pool:' .. pool .. ':ex:' .. bucket
+if best == nil then
+  if minCool ~= nil then return {2, minCool - wall} end
+  local prev = redis.call('HGET', KEYS[1], poolFlag)
+  if prev == ARGV[5] then return {0, resetAt, 0} end
+  redis.call('HSET', KEYS[1], poolFlag, ARGV[5])
+  return {0, resetAt, 1}
+end
+
+local usedAfter = redis.call('HINCRBY', KEYS[2], best .. ':' .. bucket, cost)
+redis.call('PEXPIRE', KEYS[2], ttlMs)
+remaining = remaining - cost
+local spent = 0
+if usedAfter + 1 > quota then spent = 1 end
+local low = 0
+if remaining <= lowThreshold and redis.call('HSETNX', KEYS[2], 'low:' .. pool .. ':' .. bucket, 1) == 1 then
+  low = 1
+end
+local reset = redis.call('HDEL', KEYS[1], poolFlag)
+local strikes = tonumber(redis.call('HGET', KEYS[1], best .. ':strikes') or '0')
+return {1, best, usedAfter, remaining, spent, low, reset, strikes}

@@ -1,0 +1,32 @@
+/**
+ * Where Hydra keeps its state in Redis. Every name starts with the configured prefix (`{pleiades}`):
+ * the braces put all of them in one Redis Cluster slot, which the Lua scripts need. Keys are named by
+ * fingerprint only; an API key never reaches Redis.
+ *
+ * - `<prefix>:hydra:state`      hash, lasting: `<fp>:disabled`, `<fp>:cool` (until, Redis ms),
+ *                               `<fp>:strikes`, `<fp>:ex:<bucket>` (exhausted until, Hydra clock ms),
+ *                               `pool:<name>:ex:<bucket>` (the pool was reported exhausted until).
+ * - `<prefix>:hydra:used:<day>` hash per Pacific day, expiring a day after it ends: `<fp>:<bucket>`
+ *                               (units charged), `low:<pool>:<bucket>` (quota.low already raised).
+ * - `<prefix>:hydra:rps:<fp>`   rate-limiter-flexible's per-second window of one key.
+ *
+ * Usage is counted per key, not per pool: YouTube counts a key's quota once, even if the key is listed
+ * in two pools.
+ */
+export interface HydraKeys {
+  state: string;
+  used(day: string): string;
+  rpsPrefix: string;
+  /** Everything Hydra owns, for tests and cleanup. */
+  pattern: string;
+}
+
+export function hydraKeys(prefix: string): HydraKeys {
+  const base = `${prefix}:hydra`;
+  return {
+    state: `${base}:state`,
+    used: (day) => `${base}:used:${day}`,
+    rpsPrefix: `${base}:rps`,
+    pattern: `${base}:*`,
+  };
+}

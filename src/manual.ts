@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { enqueue, type QueueSet } from '../queues/index.ts';
+import { addToSearchQueue, normalizeQuery, type SearchQuery } from './dao/searchQueue.ts';
+import { addToWatchlist } from './dao/watchlist.ts';
+import type { Pool } from './db/pool.ts';
+import { ValidationError } from './errors/index.ts';
+import { VIDEO_ID_RE } from './videoId.ts';
+
+/**
+ * Work added by hand, from the CLI (`pleiades enqueue`) and the HTTP API alike: one set of rules for
+ * what is acceptable, errors that name the field, and nothing stored when anything is wrong.
+ */
+
+export const searchQueryInput = z
+  .string({ message: 'expected a string' })
+  .transform((s) => s.normalize('NFKC').trim().replace(/\s+/g, ' '))
+  .pipe(
+    z
+      .string()
+      .min(1, { message: 'the query is empty' })
+      .max(200, { message: 'the query is longer than 200 characters' }),
+  );
+
+export const priorityInput = z
+  .number({ message: 'expected a number' })
+  .int({ message: 'expected a whole number' })
+  .min(-1000, { message: 'expected at least -1000' })
+  .max(1000, { message: 'expected at most 1000' });
+
+export const videoIdInput = z
+  .string({ message: 'expected a string' })
+  .regex(VIDEO_ID_RE, { message: 'expected an 11-character YouTube video id' });
+
+/** Jobs a person may start by hand; the dispatchers and trackers are the schedulers' business. */
+export const MANUAL_JOB_QUEUES = ['janitor', 'painter', 'scribe', 'vault-flush'] as const;
+export type ManualJobQueue = (typeof MANUAL_JOB_QUEUES)[number];
+
+function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ValidationError(
+    r.error.issues.map((i) => ({ field: [field, ...i.path].join('.'), message: i.message })),
+  );
+}
+
+/** Queues search queries at `priority` (manual ones default to 100: before seeds and snowballs). */
+export async function addSearchQueries(
+  pool: Pool,
+  queries: unknown[],
+  priority: unknown = 100,
+  now: number = Date.now(),
+): Promise<{ added: SearchQuery[]; alreadyQueued: string[] }> {
+  if (queries.length === 0) throw new ValidationError([{ field: 'queries', message: 'no query given' }]);
+  if (queries.length > 1000)
+    throw new ValidationError([{ field: 'queries', message: 'at most 1000 queries at once' }]);
+  const clean = queries.map((q, i) => check(searchQueryInput, q, `queries.${i}`));
+  const p = check(priorityInput, priority, 'priority');
+  const added = await addToSearchQueue(
+    pool,
+    clean.map((query) => ({ query, priority: p, origin: 'manual' as const })),
+    new Date(now),
+  );
+  const addedNorms = new Set(added.map((a) => normalizeQuery(a.query)));
+  return { added, alreadyQueued: clean.filter((q) => !addedNorms.has(normalizeQuery(q))) };
+}
+
+/**
+ * Puts videos on the watchlist, due at once. Their publication time is not known here: it is taken
+ * as now (HOURLY tier); the watchlist keeps it, so a video tracked by hand is treated as new.
+ */
+export async function trackVideos(
+  pool: Pool,
+  ids: unknown[],
+  now: number,
+): Promise<{ added: number; alreadyTracked: number }> {
+  if (ids.length === 0) throw new ValidationError([{ field: 'videoIds', message: 'no video id given' }]);
+  if (ids.length > 10_000)
+    throw new ValidationError([{ field: 'videoIds', message: 'at most 10000 ids at once' }]);
+  const clean = [...new Set(ids.map((id, i) => check(videoIdInput, id, `videoIds.${i}`)))];
+  const added = await addToWatchlist(
+    pool,
+    clean.map((id) => ({ id, publishedAt: now })),
+    now,
+  );
+  return { added, alreadyTracked: clean.length - added };
+}
+
+export function isManualJobQueue(s: string): s is ManualJobQueue {
+  return (MANUAL_JOB_QUEUES as readonly string[]).includes(s);
+}
+
+/** Starts one job of a maintenance queue now. */
+export async function enqueueManualJob(
+  queues: QueueSet,
+  queue: string,
+  data: unknown = {},
+): Promise<string | undefined> {
+  if (!isManualJobQueue(queue))
+    throw new ValidationError([
+      {
+        field: 'queue',
+        message: `unknown or not startable by hand: ${JSON.stringify(queue)}; choose one of ${MANUAL_JOB_QUEUES.join(', ')}`,
+      },
+    ]);
+  return enqueue(queues, queue, data as never);
+}

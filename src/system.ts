@@ -1,0 +1,89 @@
+import { QUEUE_NAMES, type QueueName } from '../queues/index.ts';
+import { installSchedulers } from '../queues/schedulers.ts';
+import { type Context, type ContextOptions, createContext } from '../workers/context.ts';
+import { startWorkers, type WorkerSet } from '../workers/runtime.ts';
+import type { Config } from './config/index.ts';
+import { addToSearchQueue, countQueriesByState } from './dao/searchQueue.ts';
+import type { Logger } from './log.ts';
+import { redactUrl } from './redact.ts';
+import { migrateAll } from './setup.ts';
+
+export interface SystemOptions extends ContextOptions {
+  /** Queues this process works (default: all). */
+  queues?: QueueName[];
+  dashboard?: boolean;
+  schedulers?: boolean;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export interface System {
+  context: Context;
+  workers: WorkerSet;
+  dashboardUrl: string | null;
+  close(): Promise<void>;
+}
+
+/** Queues the first start seeds the search queue with, from SEED_QUERIES, when it is empty. */
+export async function seedSearchQueue(ctx: Context, config: Config): Promise<number> {
+  const counts = await countQueriesByState(ctx.pool);
+  if (Object.values(counts).some((n) => n > 0)) return 0;
+  const queries = config.SEED_QUERIES.split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
+  return (
+    await addToSearchQueue(
+      ctx.pool,
+      queries.map((query) => ({ query, origin: 'seed' as const, priority: 10 })),
+      new Date(ctx.deps.clock.now()),
+    )
+  ).length;
+}
+
+/**
+ * Everything in one process (what `pleiades start` and `npm start` run): migrations, the simulator when
+ * no key pool is set, the job schedulers, a worker for every queue and the dashboard.
+ */
+export async function startSystem(config: Config, log: Logger, opts: SystemOptions = {}): Promise<System> {
+  await migrateAll(config, log);
+  const context = await createContext(config, log, opts);
+  if (context.simulator)
+    log.info({ url: context.simulator.url }, 'YouTube simulator running (no key pool configured)');
+  const seeded = await seedSearchQueue(context, config);
+  if (seeded) log.info({ queries: seeded }, 'seeded the search queue from SEED_QUERIES');
+  if (opts.schedulers !== false) {
+    const every = await installSchedulers(context.queues, config);
+    log.info({ everyMs: every }, 'job schedulers installed');
+  }
+  const queues = opts.queues ?? QUEUE_NAMES;
+  const workers = startWorkers(context.deps, {
+    queues,
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.lockDurationMs ? { lockDurationMs: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
+  });
+  log.info({ queues }, 'workers running');
+  const dashboardUrl: string | null = null;
+  log.info(
+    {
+      database: redactUrl(config.DATABASE_URL),
+      redis: redactUrl(config.REDIS_URL),
+      vault: config.VAULT_PROVIDER === 'local' ? config.VAULT_DIR : config.VAULT_PROVIDER,
+      youtube: context.simulator
+        ? `simulator at ${context.simulator.url}`
+        : (config.YOUTUBE_API_ROOT ?? 'YouTube'),
+      dashboard: dashboardUrl,
+    },
+    'Pleiades is running',
+  );
+  return {
+    context,
+    workers,
+    dashboardUrl,
+    async close() {
+      await workers.close();
+      await context.close();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pool } from '../db/pool.ts';
+import { VaultBusyError, VaultError } from '../errors/index.ts';
+import {
+  type FlushOptions,
+  finishPendingFlushes,
+  PART_RE,
+  partName,
+  utcDay,
+  type VaultContext,
+  withVaultLock,
+} from './flush.ts';
+import { parquetInfo, readParquetRows } from './parquet.ts';
+import type { VaultObject } from './provider.ts';
+import { METRICS_TABLE, type TableSpec, VIDEOS_TABLE } from './schema.ts';
+
+export interface CompactedPartition {
+  dataset: string;
+  day: string;
+  /** Files merged (0 when the partition only needed superseded files removed). */
+  inputs: number;
+  removed: number;
+  rows: number;
+  key: string;
+}
+
+interface Part {
+  key: string;
+  first: bigint;
+  last: bigint;
+}
+
+const TABLES: TableSpec[] = [METRICS_TABLE, VIDEOS_TABLE];
+
+/**
+ * A file is superseded when another file's range covers its own: that other file is a merge that
+ * already holds its rows (a compaction that crashed after publishing the merge, before deleting).
+ */
+function splitSuperseded(parts: Part[]): { live: Part[]; superseded: Part[] } {
+  const covers = (a: Part, b: Part) => a !== b && a.first <= b.first && b.last <= a.last;
+  const superseded = parts.filter((p) => parts.some((q) => covers(q, p) && (q.first < p.first || q.last > p.last)));
+  return { live: parts.filter((p) => !superseded.includes(p)), superseded };
+}
+
+/**
+ * Merges each day partition's files into one file named after the union of their ranges, then removes
+ * the parts. On providers with an atomic commit (local, Hugging Face) the merge and the removals are
+ * one step, so a reader listing the partition never sees rows missing or twice. Idempotent: a
+ * partition with one file is left alone, and a run that crashed is finished by the next.
+ */
+export async function compactVault(
+  pool: Pool,
+  ctx: VaultContext,
+  opts: FlushOptions & { date?: string },
+): Promise<CompactedPartition[]> {
+  const result = await withVaultLock(pool, async () => {
+    // A flush recorded but unfinished may still rewrite its file: finish it before merging anything.
+    await finishPendingFlushes(pool, ctx, opts);
+    const today = utcDay(opts.clock.now());
+    const done: CompactedPartition[] = [];
+    for (const table of TABLES) {
+      const byDay = new Map<string, Part[]>();
+      for (const o of await ctx.provider.list(`${table.name}/`)) {
+        const p = parsePart(table.name, o);
+        if (!p) continue;
+        if (opts.date ? p.day !== opts.date : p.day >= today) continue;
+        let list = byDay.get(p.day);
+        if (!list) byDay.set(p.day, (list = []));
+        list.push(p.part);
+      }
+      for (const [day, parts] of [...byDay].sort()) {
+        const r = await compactPartition(ctx, table, day, parts);
+        if (r) done.push(r);
+      }
+    }
+    return done;
+  });
+  if (result === null) throw new VaultBusyError('a vault flush or compaction is running; try again shortly');
+  return result;
+}
+
+function parsePart(dataset: string, o: VaultObject): { day: string; part: Part } | null {
+  const m = new RegExp(`^${dataset}/dt=(\\d{4}-\\d{2}-\\d{2})/([^/]+)$`).exec(o.key);
+  const n = m && PART_RE.exec(m[2]!);
+  if (!m || !n) return null;
+  return { day: m[1]!, part: { key: o.key, first: BigInt(n[1]!), last: BigInt(n[2]!) } };
+}
+
+async function compactPartition(
+  ctx: VaultContext,
+  table: TableSpec,
+  day: string,
+  parts: Part[],
+): Promise<CompactedPartition | null> {
+  const { live, superseded } = splitSuperseded(parts);
+  const removeOnly = superseded.map((p) => p.key);
+  if (live.length <= 1) {
+    if (removeOnly.length === 0) return null;
+    await ctx.provider.commit({ adds: [], deletes: removeOnly, message: `vault: tidy ${table.name} ${day}` });
+    return { dataset: table.name, day, inputs: 0, removed: removeOnly.length, rows: 0, key: live[0]?.key ?? '' };
+  }
+  live.sort((a, b) => (a.first < b.first ? -1 : 1));
+  const first = live[0]!.first;
+  const last = live.reduce((m, p) => (p.last > m ? p.last : m), live[0]!.last);
+  const key = `${table.name}/dt=${day}/${partName(first, last)}`;
+  await mkdir(ctx.provider.workDir, { recursive: true });
+  const path = join(ctx.provider.workDir, `${key.replaceAll('/', '_')}.tmp`);
+  // Files are read and appended one at a time: memory holds one part, not the day.
+  const w = await ctx.engine.open(path, table, {
+    codec: ctx.codec,
+    metadata: { 'pleiades.range': `${first}-${last}`, 'pleiades.merged_files': String(live.length) },
+  });
+  let expected = 0;
+  let written = 0;
+  try {
+    for (const p of live) {
+      const bytes = await ctx.provider.read(p.key);
+      expected += (await parquetInfo(bytes)).rows;
+      for (const row of await readParquetRows(bytes)) {
+        await w.append(row);
+        written++;
+      }
+    }
+  } finally {
+    await w.close();
+  }
+  try {
+    if (written !== expected)
+      throw new VaultError(`compaction of ${table.name} ${day} read ${written} rows, expected ${expected}`);
+    await ctx.provider.commit({
+      adds: [{ key, path }],
+      deletes: [...live.map((p) => p.key), ...removeOnly],
+      message: `vault: compact ${table.name} ${day} (${live.length} files)`,
+    });
+  } finally {
+    await rm(path, { force: true });
+  }
+  ctx.log.info({ dataset: table.name, day, files: live.length, rows: written }, 'vault partition compacted');
+  return { dataset: table.name, day, inputs: live.length, removed: live.length + removeOnly.length, rows: written, key };
+}

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS, HOUR_MS, nextPacificMidnight } from '../src/clock.ts';
+import { addToWatchlist } from '../src/dao/watchlist.ts';
+import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { drain, failedJobs } from './helpers/queues.ts';
+import { startTestSystem, type TestSystem } from './helpers/system.ts';
+
+/** With quota for only part of the watchlist, the youngest tier goes first and no job fails. */
+let s: TestSystem;
+const UNITS = 8;
+
+beforeAll(async () => {
+  s = await startTestSystem({
+    env: { YOUTUBE_API_KEY_POOL_JSON: '["only-key-aaaaaaaa"]', HYDRA_UNITS_QUOTA: String(UNITS) },
+    simulator: {
+      unitsQuota: UNITS,
+      world: { videosPerDay: 2000, historyDays: 40, deletedFraction: 0, privateFraction: 0 },
+    },
+    queues: ['tracker'],
+  });
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const stagedByTier = async () =>
+  Object.fromEntries(
+    (await s.db.pool.query('SELECT tier, count(*)::int AS n FROM staging GROUP BY tier')).rows.map((r) => [
+      r.tier,
+      r.n,
+    ]),
+  );
+
+describe('quota-aware tracking', () => {
+  it('tracks every HOURLY video first, the rest waits, nothing fails, and it goes on after the reset', async () => {
+    const world = s.ctx.simulator!.world;
+    const now = s.clock.now();
+    const young = world.videoIdsPublishedBetween(now - 20 * HOUR_MS, now, 300);
+    const old = world.videoIdsPublishedBetween(now - 20 * DAY_MS, now - 10 * DAY_MS, 300);
+    expect(young.length).toBe(300);
+    expect(old.length).toBe(300);
+    // Old videos enter first, so a naive first-in-first-out tracker would serve them first.
+    await addToWatchlist(
+      s.db.pool,
+      old.map((id) => ({ id, publishedAt: world.publishedAt(world.indexOf(id)) })),
+      now,
+    );
+    await addToWatchlist(
+      s.db.pool,
+      young.map((id) => ({ id, publishedAt: world.publishedAt(world.indexOf(id)) })),
+      now,
+    );
+    const first = await dispatchTracker(s.ctx.deps);
+    await drain(s.ctx.queues, ['tracker']);
+    expect(first.jobs).toBe(UNITS); // 12 batches due, 8 units
+    expect(await stagedByTier()).toEqual({ 0: 300, 1: 100 });
+    // Spent: the next dispatch sends nothing rather than failing jobs.
+    expect((await dispatchTracker(s.ctx.deps)).jobs).toBe(0);
+    expect(await failedJobs(s.ctx.queues, ['tracker'])).toEqual([]);
+    // After Pacific midnight the quota is back: the HOURLY videos again first, then DAILY ones that waited.
+    s.clock.set(nextPacificMidnight(s.clock.now()) + 60_000);
+    expect((await dispatchTracker(s.ctx.deps)).jobs).toBe(UNITS);
+    await drain(s.ctx.queues, ['tracker']);
+    expect(await stagedByTier()).toEqual({ 0: 600, 1: 200 });
+    expect(await failedJobs(s.ctx.queues, ['tracker'])).toEqual([]);
+  });
+});

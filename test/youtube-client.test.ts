@@ -1,0 +1,225 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DAY_MS, ManualClock } from '../src/clock.ts';
+import { MalformedResponseError, ValidationError, YouTubeApiError } from '../src/errors/index.ts';
+import { keyFingerprint } from '../src/fingerprint.ts';
+import { createYouTubeClient, parseDurationSeconds, toCount } from '../src/youtube/client.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../src/youtube/simulator/index.ts';
+
+/**
+ * The googleapis-based client against the simulator over HTTP: validated answers, YouTube's errors as
+ * YouTubeApiError (reason first), no hidden retries, timeouts and network failures, malformed bodies —
+ * and never the API key in what an error carries.
+ */
+
+const T0 = Date.parse('2026-03-10T19:00:00Z');
+const KEY = 'AIzaSyClientTestKey-9f8e7d6c5b4a3210xyz';
+const closers: (() => Promise<unknown>)[] = [];
+afterAll(() => Promise.all(closers.map((c) => c())));
+
+async function sim(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const s = await startSimulator({ clock: new ManualClock(T0), keys: [KEY], ...opts });
+  closers.push(() => s.close());
+  return s;
+}
+
+/** Calls `fn` expecting it to fail, and checks the error holds no trace of the key anywhere. */
+async function failure(fn: () => Promise<unknown>, key = KEY): Promise<Error> {
+  let err: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(Error);
+  const e = err as Error;
+  const everything = [
+    e.message,
+    String(e.stack),
+    inspect(e, { depth: 20, showHidden: true }),
+    JSON.stringify(e.cause ?? null),
+    JSON.stringify(e),
+  ].join('\n');
+  expect(everything).not.toContain(key);
+  expect(everything).not.toContain(key.slice(0, 20));
+  return e;
+}
+
+const callsOf = (s: Simulator, method: string, key = KEY) => {
+  const st = s.stats();
+  return st.keys[keyFingerprint(key)]?.[st.day]?.calls[method] ?? 0;
+};
+
+async function rawServer(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(r)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('answers', async () => {
+  const s = await sim();
+  const yt = createYouTubeClient({ rootUrl: s.url });
+  const ids = s.world.videoIdsPublishedBetween(T0 - 2 * DAY_MS, T0, 50);
+
+  it('every method returns the validated documented shape', async () => {
+    const search = await yt.searchList(KEY, { q: 'music', order: 'date' });
+    expect(search.items).toHaveLength(50);
+    expect(search.nextPageToken).toBeTypeOf('string');
+
+    const full = await yt.videosList(KEY, ids);
+    expect(full.items.length).toBeGreaterThan(40);
+    expect(full.items[0]).toHaveProperty('snippet.title');
+    expect(full.items[0]).toHaveProperty('contentDetails.duration');
+    expect(full.items[0]).toHaveProperty('statistics.viewCount');
+    const statsOnly = await yt.videosList(KEY, ids, ['statistics']);
+    expect(statsOnly.items[0]).not.toHaveProperty('snippet');
+
+    const batch = await yt.batchGetStats(KEY, ids);
+    expect(batch.items.map((v) => v.id)).toEqual(statsOnly.items.map((v) => v.id));
+    expect(batch.items.map((v) => v.statistics?.viewCount)).toEqual(
+      statsOnly.items.map((v) => v.statistics?.viewCount),
+    );
+    const seconds = batch.items.map((v) => parseDurationSeconds(v.contentDetails!.duration));
+    expect(seconds).toEqual(full.items.map((v) => parseDurationSeconds(v.contentDetails!.duration)));
+
+    const channelId = full.items[0]!.snippet!.channelId;
+    const ch = await yt.channelsList(KEY, [channelId]);
+    expect(ch.items[0]!.id).toBe(channelId);
+    expect((await yt.channelsList(KEY, ['UCxxxxxxxxxxxxxxxxxxxxxA'])).items).toEqual([]);
+    const uploads = await yt.playlistItemsList(KEY, ch.items[0]!.contentDetails!.relatedPlaylists.uploads!);
+    expect(uploads.items.length).toBeGreaterThan(0);
+    expect((await yt.videoCategoriesList(KEY)).items.length).toBeGreaterThan(10);
+    // one request per call, each charged once
+    const st = s.stats().keys[keyFingerprint(KEY)]![s.stats().day]!;
+    expect(st.searchCalls).toBe(1);
+    expect(st.units).toBe(7);
+  });
+
+  it('refuses 0 or more than 50 ids before spending quota', async () => {
+    const before = callsOf(s, 'videos.list');
+    const tooMany = s.world.videoIdsPublishedBetween(T0 - 2 * DAY_MS, T0, 51);
+    await expect(yt.videosList(KEY, tooMany)).rejects.toBeInstanceOf(ValidationError);
+    await expect(yt.videosList(KEY, [])).rejects.toBeInstanceOf(ValidationError);
+    await expect(yt.batchGetStats(KEY, tooMany)).rejects.toBeInstanceOf(ValidationError);
+    expect(callsOf(s, 'videos.list')).toBe(before);
+  });
+});
+
+describe('errors', () => {
+  it('YouTube error bodies become YouTubeApiError(status, first reason), keyInvalid normalised', async () => {
+    const s = await sim({ unitsQuota: 1, keyRps: 3 });
+    const yt = createYouTubeClient({ rootUrl: s.url });
+    const ids = s.world.videoIdsPublishedBetween(T0 - DAY_MS, T0, 10);
+    const bad = 'AIzaSyUnknownKeyForTheClient-000000000000';
+    const invalid = await failure(() => yt.videosList(bad, ids), bad);
+    expect(invalid).toBeInstanceOf(YouTubeApiError);
+    expect(invalid).toMatchObject({ status: 400, reason: 'keyInvalid' });
+    expect(invalid.message).toContain('API key not valid');
+
+    await yt.videosList(KEY, ids);
+    const quota = await failure(() => yt.videosList(KEY, ids));
+    expect(quota).toMatchObject({ status: 403, reason: 'quotaExceeded' });
+    expect(quota.message).toBe(
+      'videos.list: 403 quotaExceeded: The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+    );
+    // six requests of the key at once: over keyRps 3
+    const burst = await Promise.allSettled(
+      Array.from({ length: 6 }, () => yt.searchList(KEY, { q: 'qwzxv' })),
+    );
+    const limited = burst
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
+    expect(limited.length).toBeGreaterThanOrEqual(3);
+    const rate = await failure(() => Promise.reject(limited[0]));
+    expect(rate).toMatchObject({ status: 403, reason: 'rateLimitExceeded' });
+  });
+
+  it('500 and 503 are backendError; googleapis does not retry them (one request, no quota spent twice)', async () => {
+    const s = await sim({ faults: { errorRate: 1 } });
+    const yt = createYouTubeClient({ rootUrl: s.url });
+    const ids = s.world.videoIdsPublishedBetween(T0 - DAY_MS, T0, 10);
+    const statuses = new Set<number>();
+    for (let i = 0; i < 12; i++) {
+      const e = await failure(() => yt.videosList(KEY, ids));
+      expect(e).toMatchObject({ reason: 'backendError' });
+      statuses.add((e as YouTubeApiError).status);
+    }
+    expect([...statuses].sort()).toEqual([500, 503]);
+    expect(callsOf(s, 'videos.list')).toBe(12);
+  });
+
+  it('a hung request becomes status 0 "timeout" after timeoutMs, and is not retried', async () => {
+    const s = await sim({ faults: { timeoutRate: 1 } });
+    const yt = createYouTubeClient({ rootUrl: s.url, timeoutMs: 250 });
+    const e = await failure(() => yt.videosList(KEY, s.world.videoIdsPublishedBetween(T0 - DAY_MS, T0, 3)));
+    expect(e).toBeInstanceOf(YouTubeApiError);
+    expect(e).toMatchObject({ status: 0, reason: 'timeout' });
+    expect(callsOf(s, 'videos.list')).toBe(1);
+  });
+
+  it('a network failure becomes status 0 "networkError"', async () => {
+    const s = await startSimulator({ keys: [KEY] });
+    const url = s.url;
+    await s.close();
+    const yt = createYouTubeClient({ rootUrl: url, timeoutMs: 2000 });
+    const e = await failure(() => yt.searchList(KEY, { q: 'music' }));
+    expect(e).toMatchObject({ status: 0, reason: 'networkError' });
+    expect(e.message).toContain('ECONNREFUSED');
+  });
+
+  it('a body without the documented shape is a MalformedResponseError, not a crash later', async () => {
+    const url = await rawServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('/videos?'))
+        res.end(
+          JSON.stringify({
+            kind: 'youtube#videoListResponse',
+            etag: 'x',
+            items: [{ kind: 'youtube#video', etag: 'y', id: 'abc', statistics: { viewCount: 12 } }],
+            pageInfo: { totalResults: 1, resultsPerPage: 1 },
+          }),
+        );
+      else if (req.url?.includes('/search?')) res.end('<html>not json</html>');
+      else res.end('{}');
+    });
+    const yt = createYouTubeClient({ rootUrl: url });
+    const e = await failure(() => yt.videosList(KEY, ['dQw4w9WgXcQ']));
+    expect(e).toBeInstanceOf(MalformedResponseError);
+    expect(e.message).toContain('items.0.statistics.viewCount');
+    expect(await failure(() => yt.searchList(KEY, { q: 'x' }))).toBeInstanceOf(MalformedResponseError);
+    expect(await failure(() => yt.videoCategoriesList(KEY))).toBeInstanceOf(MalformedResponseError);
+  });
+
+  it('an error answer that is not YouTube JSON still becomes a YouTubeApiError by status', async () => {
+    const url = await rawServer((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>Bad Gateway</html>');
+    });
+    const e = await failure(() => createYouTubeClient({ rootUrl: url }).videosList(KEY, ['dQw4w9WgXcQ']));
+    expect(e).toMatchObject({ status: 502, reason: 'backendError' });
+  });
+});
+
+describe('helpers', () => {
+  it('parseDurationSeconds reads ISO 8601 and protobuf durations', () => {
+    expect(parseDurationSeconds('PT4M13S')).toBe(253);
+    expect(parseDurationSeconds('PT1H')).toBe(3600);
+    expect(parseDurationSeconds('PT1H2M3S')).toBe(3723);
+    expect(parseDurationSeconds('P1DT2H')).toBe(93_600);
+    expect(parseDurationSeconds('P0D')).toBe(0);
+    expect(parseDurationSeconds('PT45S')).toBe(45);
+    expect(parseDurationSeconds('253s')).toBe(253);
+    for (const bad of ['', 'P', 'PT', '4:13', 'PTXM']) expect(parseDurationSeconds(bad)).toBeNull();
+  });
+
+  it('toCount keeps big counts exact and absent ones null', () => {
+    expect(toCount('12345678901234567890')).toBe(12345678901234567890n);
+    expect(toCount('0')).toBe(0n);
+    expect(toCount(undefined)).toBeNull();
+    expect(toCount(null)).toBeNull();
+    expect(toCount('-1')).toBeNull();
+  });
+});

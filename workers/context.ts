@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createQueues, type QueueSet } from '../queues/index.ts';
+import { type Clock, ScaledClock, systemClock } from '../src/clock.ts';
+import { type Config, usesSimulator } from '../src/config/index.ts';
+import { createPool, type Pool } from '../src/db/pool.ts';
+import { createHydraFromConfig, type Hydra, type KeyPools } from '../src/hydra/index.ts';
+import type { Logger } from '../src/log.ts';
+import { registerSecret } from '../src/redact.ts';
+import { createRedis } from '../src/redis.ts';
+import { policyFromConfig } from '../src/tiers.ts';
+import { createVault } from '../src/vault/index.ts';
+import { createYouTubeClient } from '../src/youtube/client.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../src/youtube/simulator/index.ts';
+import { type AgentDeps, type EventEmitter, noEmit } from './deps.ts';
+
+export interface Context {
+  deps: AgentDeps;
+  hydra: Hydra;
+  pool: Pool;
+  redis: Redis;
+  queues: QueueSet;
+  simulator: Simulator | null;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  clock?: Clock;
+  /** Start the built-in simulator in this process (default: when no key pool is configured). */
+  simulator?: boolean | SimulatorOptions;
+  emit?: EventEmitter;
+  hydraEvents?: (e: { type: string } & Record<string, unknown>) => void;
+}
+
+/**
+ * Connections and services the agents share in one process: Postgres pool, Redis, queues, Hydra,
+ * the YouTube client — and, when no key pool is configured, the built-in simulator with keys made up
+ * for this run (they exist only in this process's memory).
+ */
+export async function createContext(
+  config: Config,
+  log: Logger,
+  opts: ContextOptions = {},
+): Promise<Context> {
+  let clock = opts.clock ?? systemClock;
+  let simulator: Simulator | null = null;
+  let pools: KeyPools | undefined = config.YOUTUBE_API_KEY_POOL_JSON;
+  let rootUrl = config.YOUTUBE_API_ROOT;
+  const wantSimulator = opts.simulator ?? usesSimulator(config);
+  if (wantSimulator) {
+    if (!opts.clock && config.SIMULATOR_SPEED !== 1)
+      clock = new ScaledClock({ speed: config.SIMULATOR_SPEED });
+    const keys = pools
+      ? Object.values(pools).flat()
+      : [1, 2, 3].map(() => `sim-${randomBytes(12).toString('hex')}`);
+    pools ??= { default: keys };
+    simulator = await startSimulator({
+      port: config.SIMULATOR_PORT,
+      seed: config.SIMULATOR_SEED,
+      clock,
+      keys,
+      searchQuota: config.HYDRA_SEARCH_QUOTA,
+      unitsQuota: config.HYDRA_UNITS_QUOTA,
+      ...(typeof wantSimulator === 'object' ? wantSimulator : {}),
+    });
+    rootUrl = simulator.url;
+  }
+  for (const k of Object.values(pools ?? {}).flat()) registerSecret(k);
+  const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
+  const redis = createRedis(config.REDIS_URL, 'client');
+  const queues = createQueues({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, connection: redis });
+  const hydra = createHydraFromConfig(config, {
+    redis,
+    clock,
+    log,
+    ...(pools ? { pools } : {}),
+    ...(opts.hydraEvents ? { onEvent: opts.hydraEvents } : {}),
+  });
+  const youtube = createYouTubeClient(rootUrl ? { rootUrl } : {});
+  const deps: AgentDeps = {
+    config,
+    pool,
+    log,
+    clock,
+    queues,
+    hydra,
+    youtube,
+    policy: policyFromConfig(config),
+    vault: createVault(config, log),
+    emit: opts.emit ?? noEmit,
+  };
+  return {
+    deps,
+    hydra,
+    pool,
+    redis,
+    queues,
+    simulator,
+    async close() {
+      await queues.close();
+      await hydra.close();
+      await pool.end();
+      redis.disconnect();
+      await simulator?.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Payload, QueueName } from '../queues/index.ts';
+import type { AgentDeps } from './deps.ts';
+import { hunt } from './hunter.ts';
+import { dispatchHunter } from './hunter-dispatch.ts';
+import { runJanitor } from './janitor.ts';
+import { paint } from './painter.ts';
+import { scribe } from './scribe.ts';
+import { track } from './tracker.ts';
+import { dispatchTracker } from './tracker-dispatch.ts';
+import { runVaultFlush } from './vault-flush.ts';
+
+type Processor<Q extends QueueName> = (deps: AgentDeps, data: Payload<Q>) => Promise<unknown>;
+
+/** Which function processes each queue's jobs: one processor file per agent. */
+export const processors: { [Q in QueueName]: Processor<Q> } = {
+  'hunter-dispatch': (deps) => dispatchHunter(deps),
+  hunter: hunt,
+  'tracker-dispatch': (deps) => dispatchTracker(deps),
+  tracker: track,
+  janitor: runJanitor,
+  painter: paint,
+  scribe,
+  'vault-flush': (deps, data) => runVaultFlush(deps, data),
+};
+
+/** Concurrency per queue in one worker process: API-bound queues run many jobs at once. */
+export function defaultConcurrency(name: QueueName, workerConcurrency: number): number {
+  if (name === 'tracker') return workerConcurrency;
+  if (name === 'hunter') return Math.max(1, Math.ceil(workerConcurrency / 4));
+  return 1;
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { Payload } from '../queues/index.ts';
+import { enqueueBulk } from '../queues/index.ts';
+import { BATCH_SIZE, type ClaimedBatch, claimDueBatches } from '../src/dao/watchlist.ts';
+import { Tier, type TierCode } from '../src/tiers.ts';
+import type { AgentDeps } from './deps.ts';
+
+const CLAIM_CHUNK = 500; // schedule batches per statement
+
+/** A tracker job's id, derived from its claim: the same claim never makes two jobs. */
+export const trackerJobId = (leaseMin: number, batchIds: string[]): string =>
+  `track-${leaseMin}-${createHash('sha1').update(batchIds.join(',')).digest('hex').slice(0, 16)}`;
+
+export interface TrackerDispatchResult {
+  jobs: number;
+  videos: number;
+  byTier: Record<number, number>;
+  budget: number;
+}
+
+/**
+ * Packs claimed schedule batches into jobs of at most 50 videos (one videos.list unit each): a full
+ * batch is a job of its own; smaller ones (new videos, tier changes) share a job.
+ */
+export function packJobs(claimed: ClaimedBatch[]): Payload<'tracker'>[] {
+  const jobs: Payload<'tracker'>[] = [];
+  let open: Payload<'tracker'> | null = null;
+  for (const b of claimed) {
+    if (!open || open.videos.length + b.videos.length > BATCH_SIZE) {
+      open = { leaseMin: b.leaseMin, batchIds: [], videos: [] };
+      jobs.push(open);
+    }
+    open.batchIds.push(b.batchId);
+    for (const v of b.videos) open.videos.push({ ...v, dueMin: b.dueMin });
+  }
+  return jobs;
+}
+
+/**
+ * Claims due schedule batches and enqueues the tracker jobs. Quota-aware: no more jobs than the
+ * tracking pool has units left today (each videos.list call is 1 unit), minus the jobs already queued,
+ * claiming HOURLY before DAILY before WEEKLY — when quota is short, the most time-sensitive videos are
+ * tracked and the rest stay due, rather than jobs failing.
+ */
+export async function dispatchTracker(
+  deps: AgentDeps,
+  opts: { maxJobs?: number } = {},
+): Promise<TrackerDispatchResult> {
+  const { pool, queues, config, clock } = deps;
+  const units = (await deps.hydra.remaining('tracking')).units;
+  const counts = (await queues
+    .get('tracker')
+    .getJobCounts('waiting', 'delayed', 'prioritized', 'active')) as Record<string, number>;
+  const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+  const budget = Math.max(
+    0,
+    Math.min(opts.maxJobs ?? config.TRACKER_MAX_BATCHES_PER_DISPATCH, units - queued),
+  );
+  const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
+  const now = clock.now();
+  // Claim at most `budget` batches (each packs into at most one job), young tiers first, then pack.
+  const claimed: ClaimedBatch[] = [];
+  for (const tier of [Tier.HOURLY, Tier.DAILY, Tier.WEEKLY] as TierCode[]) {
+    while (claimed.length < budget) {
+      const want = Math.min(CLAIM_CHUNK, budget - claimed.length);
+      const got = await claimDueBatches(pool, {
+        tier,
+        limit: want,
+        now,
+        leaseMs: config.TRACKER_LEASE_S * 1000,
+      });
+      claimed.push(...got);
+      if (got.length < want) break;
+    }
+  }
+  const jobs = packJobs(claimed);
+  for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)
+    await enqueueBulk(
+      queues,
+      'tracker',
+      jobs
+        .slice(i, i + CLAIM_CHUNK)
+        .map((data) => ({ data, opts: { jobId: trackerJobId(data.leaseMin, data.batchIds) } })),
+    );
+  result.jobs = jobs.length;
+  for (const j of jobs)
+    for (const v of j.videos) {
+      result.videos++;
+      result.byTier[v.tier] = (result.byTier[v.tier] ?? 0) + 1;
+    }
+  return result;
+}
