@@ -49,6 +49,7 @@ export function apiRouter(deps: DashboardDeps): Router {
     const added = await addToSearchQueue(
       pool,
       body.queries.map((query) => ({ query, priority: body.priority, origin: 'manual' as const })),
+      new Date(clock.now()), // the system's clock: due now in its time, even when it runs faster
     );
     const addedNorms = new Set(added.map((q) => normalizeQuery(q.query)));
     const alreadyQueued = [...new Set(body.queries.filter((q) => !addedNorms.has(normalizeQuery(q))))];

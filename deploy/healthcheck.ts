@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 export interface Health {
@@ -129,7 +129,14 @@ export async function postgresCheck(url: string, timeoutMs: number): Promise<Hea
   sslRequest.writeInt32BE(8, 0);
   sslRequest.writeInt32BE(80877103, 4);
   try {
-    const out = await exchange(false, u.hostname, Number(u.port || 5432), sslRequest, (b) => b.length > 0, timeoutMs);
+    const out = await exchange(
+      false,
+      u.hostname,
+      Number(u.port || 5432),
+      sslRequest,
+      (b) => b.length > 0,
+      timeoutMs,
+    );
     const ok = out[0] === 0x53 || out[0] === 0x4e;
     return { ok, detail: `postgres ${where(u)} ${ok ? 'answered' : 'gave an unexpected answer'}` };
   } catch (err) {

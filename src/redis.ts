@@ -12,6 +12,12 @@ export function redisOptions(url: string, kind: 'worker' | 'client'): RedisOptio
     connectTimeout: 10_000,
     retryStrategy: (times) =>
       Math.min(1000 * 2 ** Math.min(times, 5), 20_000) + Math.floor(Math.random() * 250),
+    // After a managed Redis fails over, connections that still reach the old primary (now a replica)
+    // get READONLY on writes: reconnect (DNS then names the new primary) and resend the command.
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+    // TCP keep-alive probes after 30 s idle, so a connection silently dropped by a load balancer or NAT
+    // (common in front of managed Redis) is noticed and re-established rather than hanging.
+    keepAlive: 30_000,
     ...(url.startsWith('rediss://') ? { tls: {} } : {}),
   };
 }

@@ -2,9 +2,11 @@ import { QUEUE_NAMES, type QueueName } from '../queues/index.ts';
 import { installSchedulers } from '../queues/schedulers.ts';
 import { type Context, type ContextOptions, createContext } from '../workers/context.ts';
 import { startWorkers, type WorkerSet } from '../workers/runtime.ts';
+import { subscribeActivityLog } from './activity.ts';
 import type { Config } from './config/index.ts';
 import { addToSearchQueue, countQueriesByState } from './dao/searchQueue.ts';
 import type { Logger } from './log.ts';
+import { createNotifier, installAlertRules, type Notifier } from './notifier/index.ts';
 import { redactUrl } from './redact.ts';
 import { migrateAll } from './setup.ts';
 
@@ -50,6 +52,12 @@ export async function startSystem(config: Config, log: Logger, opts: SystemOptio
   const context = await createContext(config, log, opts);
   if (context.simulator)
     log.info({ url: context.simulator.url }, 'YouTube simulator running (no key pool configured)');
+  let notifier: Notifier | null = null;
+  if (context.events) {
+    await subscribeActivityLog(context.events, log);
+    notifier = createNotifier({ config, log });
+    await installAlertRules(context.events, notifier);
+  }
   const seeded = await seedSearchQueue(context, config);
   if (seeded) log.info({ queries: seeded }, 'seeded the search queue from SEED_QUERIES');
   if (opts.schedulers !== false) {
@@ -83,6 +91,8 @@ export async function startSystem(config: Config, log: Logger, opts: SystemOptio
     dashboardUrl,
     async close() {
       await workers.close();
+      await notifier?.flush();
+      await notifier?.stop();
       await context.close();
     },
   };

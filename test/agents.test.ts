@@ -132,4 +132,16 @@ describe('agents end to end', () => {
     expect(g).toMatchObject({ tier: 'GONE', misses: 3, nextTrackAt: null });
     expect(await failedJobs(s.ctx.queues, ['tracker', 'janitor', 'vault-flush'])).toEqual([]);
   });
+
+  it('emitted the events where they happened (pg-boss tables)', async () => {
+    const r = await q(
+      `SELECT name, count(*)::int AS n FROM ${s.ctx.events!.schema}.job WHERE name LIKE 'ev/%/activity' GROUP BY name`,
+    );
+    const counts = Object.fromEntries(r.rows.map((x) => [x.name.split('/')[1], x.n]));
+    expect(counts['video.discovered']).toBe(seedVideos.length);
+    expect(counts['query.snowballed']).toBeGreaterThan(0);
+    expect(counts['video.gone']).toBe(1);
+    expect(counts['janitor.completed']).toBe(1);
+    expect(counts['vault.flushed']).toBeGreaterThanOrEqual(1);
+  });
 });

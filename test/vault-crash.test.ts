@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY_MS, MINUTE_MS, ManualClock } from '../src/clock.ts';
+import { DAY_MS, ManualClock, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { countStaged, insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
 import { pendingFlushes } from '../src/dao/vaultFlushes.ts';
@@ -40,7 +40,11 @@ const snapshots = (n: number, offset = 0): SnapshotRow[] =>
   });
 
 /** Runs a flush in a child process that SIGKILLs itself at `step` of its `range`-th range. */
-function crashingFlush(env: Record<string, string>, step: string, range: number): Promise<NodeJS.Signals | null> {
+function crashingFlush(
+  env: Record<string, string>,
+  step: string,
+  range: number,
+): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['test/vault-flush-child.ts'], {
       env: {
@@ -58,7 +62,9 @@ function crashingFlush(env: Record<string, string>, step: string, range: number)
       err += d;
     });
     child.on('error', reject);
-    child.on('exit', (code, signal) => (signal ? resolve(signal) : code === 0 ? resolve(null) : reject(new Error(err))));
+    child.on('exit', (code, signal) =>
+      signal ? resolve(signal) : code === 0 ? resolve(null) : reject(new Error(err)),
+    );
   });
 }
 
@@ -76,7 +82,9 @@ describe('a flush killed with SIGKILL', () => {
       expect(await countStaged(t.pool)).toBe(130);
       expect((await pendingFlushes(t.pool)).map((f) => f.kind)).toEqual(['metrics']);
       const files = async () =>
-        (await readdir(join(dir, 'metrics'), { recursive: true })).filter((f) => f.endsWith('.parquet')).sort();
+        (await readdir(join(dir, 'metrics'), { recursive: true }))
+          .filter((f) => f.endsWith('.parquet'))
+          .sort();
       const range2 = 'part-0000000000000071-0000000000000140.parquet';
       expect((await files()).some((f) => f.endsWith(range2))).toBe(step === 'uploaded');
 

@@ -5,8 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vaultFlushProcessor } from '../workers/vault-flush.ts';
-import { DAY_MS, MINUTE_MS, ManualClock } from '../src/clock.ts';
+import { DAY_MS, ManualClock, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { countStaged, insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
 import { countFlushedRows, pendingFlushes } from '../src/dao/vaultFlushes.ts';
@@ -15,6 +14,7 @@ import { createRedis } from '../src/redis.ts';
 import { createVault, type Vault } from '../src/vault/index.ts';
 import { gcsProvider } from '../src/vault/providers/gcs.ts';
 import { videoIdFromBits } from '../src/videoId.ts';
+import { vaultFlushProcessor } from '../workers/vault-flush.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { type FakeGcs, startFakeGcs } from './helpers/fake-gcs.ts';
 import { type FakeHf, startFakeHf } from './helpers/fake-hf.ts';
@@ -154,7 +154,9 @@ for (const c of cases)
       ]);
       if (c.name === 'huggingface') {
         // The merged file and the removal of the four parts are one commit: readers see one or the other.
-        expect(hf.commits.slice(commitsBefore)).toEqual([{ summary: expect.stringContaining('compact'), operations: 5 }]);
+        expect(hf.commits.slice(commitsBefore)).toEqual([
+          { summary: expect.stringContaining('compact'), operations: 5 },
+        ]);
       }
       expect(await readAll([...c.stored().values()])).toEqual(expected(all));
       expect(await vault.compact(t.pool, { clock })).toEqual([]); // idempotent
@@ -173,7 +175,12 @@ for (const c of cases)
         c.name === 'gcs'
           ? // Without library-level retries, so that the test does not wait for them.
             createVault(loadConfig({ ...c.env(), VAULT_FLUSH_ROWS: '40' }, { dotenvPath: false }), log, {
-              provider: gcsProvider({ bucket: 'research-bucket', prefix: 'pleiades/v2', apiEndpoint: gcs.url, maxRetries: 0 }),
+              provider: gcsProvider({
+                bucket: 'research-bucket',
+                prefix: 'pleiades/v2',
+                apiEndpoint: gcs.url,
+                maxRetries: 0,
+              }),
             })
           : vault;
       c.setFailing(true);
@@ -181,7 +188,9 @@ for (const c of cases)
       for (let i = 0; i < 3; i++) {
         // The tracker goes on staging; each flush attempt fails with a retryable error.
         await insertSnapshots(t.pool, rows.slice(i * 40, i * 40 + 40));
-        await expect(outageVault.flush(t.pool, { clock, force: true })).rejects.toBeInstanceOf(VaultUnavailableError);
+        await expect(outageVault.flush(t.pool, { clock, force: true })).rejects.toBeInstanceOf(
+          VaultUnavailableError,
+        );
         expect(await countStaged(t.pool)).toBe(i * 40 + 40);
       }
       expect((await pendingFlushes(t.pool)).length).toBe(1); // the same range, retried each time
@@ -214,7 +223,12 @@ describe('the vault-flush job on BullMQ', () => {
   it('fails while Cloud Storage is down, retries with backoff, and completes once it is back', async () => {
     await t.pool.query('TRUNCATE staging, vault_flushes RESTART IDENTITY');
     const config = loadConfig(
-      { VAULT_PROVIDER: 'gcs', GCS_BUCKET: 'job-bucket', GCS_API_ENDPOINT: gcs.url, VAULT_FLUSH_ROWS: '1000' },
+      {
+        VAULT_PROVIDER: 'gcs',
+        GCS_BUCKET: 'job-bucket',
+        GCS_API_ENDPOINT: gcs.url,
+        VAULT_FLUSH_ROWS: '1000',
+      },
       { dotenvPath: false },
     );
     const vault = createVault(config, log, {
@@ -223,7 +237,9 @@ describe('the vault-flush job on BullMQ', () => {
     const clock = new ManualClock(START + 4 * DAY_MS);
     const conn = createRedis(r.url, 'worker');
     const queue = new Queue('vault-flush', { connection: conn, prefix: r.prefix });
-    const events = new QueueEvents('vault-flush', { connection: createRedis(r.url, 'worker'), prefix: r.prefix });
+    const eventsConn = createRedis(r.url, 'worker');
+    const workerConn = createRedis(r.url, 'worker');
+    const events = new QueueEvents('vault-flush', { connection: eventsConn, prefix: r.prefix });
     const attempts: string[] = [];
     const processJob = vaultFlushProcessor({ pool: t.pool, vault, clock, log, config });
     const worker = new Worker(
@@ -239,16 +255,25 @@ describe('the vault-flush job on BullMQ', () => {
           throw err;
         }
       },
-      { connection: createRedis(r.url, 'worker'), prefix: r.prefix },
+      { connection: workerConn, prefix: r.prefix },
     );
     try {
       await events.waitUntilReady();
       await insertSnapshots(t.pool, snapshots(30, 3000));
       gcs.failing = true;
-      const job = await queue.add('vault-flush', { force: true }, { attempts: 10, backoff: { type: 'fixed', delay: 100 } });
+      const job = await queue.add(
+        'vault-flush',
+        { force: true },
+        { attempts: 10, backoff: { type: 'fixed', delay: 100 } },
+      );
       const result = await job.waitUntilFinished(events, 30_000);
       expect(result).toEqual({ files: 1, rows: 30, videos: 0 });
-      expect(attempts).toEqual(['VaultUnavailableError', 'VaultUnavailableError', 'VaultUnavailableError', 'ok']);
+      expect(attempts).toEqual([
+        'VaultUnavailableError',
+        'VaultUnavailableError',
+        'VaultUnavailableError',
+        'ok',
+      ]);
       expect(await countStaged(t.pool)).toBe(0);
       const blobs = [...gcs.objects].filter(([k]) => k.startsWith('job-bucket/metrics/')).map(([, v]) => v);
       expect(await readAll(blobs)).toEqual(expected(snapshots(30, 3000)));
@@ -257,7 +282,7 @@ describe('the vault-flush job on BullMQ', () => {
       await worker.close();
       await events.close();
       await queue.close();
-      conn.disconnect();
+      for (const c of [conn, eventsConn, workerConn]) c.disconnect();
     }
   });
 });

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY_MS, HOUR_MS, MINUTE_MS, ManualClock } from '../src/clock.ts';
+import { exportVideoText } from '../src/cli/commands/vault.ts';
+import { DAY_MS, HOUR_MS, ManualClock, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { countStaged, insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
 import { countFlushedRows, pendingFlushes } from '../src/dao/vaultFlushes.ts';
@@ -14,7 +16,6 @@ import { silentLogger } from '../src/log.ts';
 import { createVault, historyToCsv, historyToJson, type Vault } from '../src/vault/index.ts';
 import { localProvider } from '../src/vault/providers/local.ts';
 import { videoIdFromBits } from '../src/videoId.ts';
-import { exportVideoText } from '../src/cli/commands/vault.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;
@@ -75,7 +76,9 @@ describe('staging', () => {
     const rows = snapshots(30, Date.UTC(2026, 10, 20));
     expect(await insertSnapshots(t.pool, rows)).toBe(30);
     expect(await insertSnapshots(t.pool, rows.slice(0, 10))).toBe(0);
-    expect(await insertSnapshots(t.pool, [...rows.slice(25), ...snapshots(2, Date.UTC(2026, 10, 21))])).toBe(2);
+    expect(await insertSnapshots(t.pool, [...rows.slice(25), ...snapshots(2, Date.UTC(2026, 10, 21))])).toBe(
+      2,
+    );
     expect(await countStaged(t.pool)).toBe(32);
   });
 });
@@ -102,7 +105,9 @@ describe('flush to a local vault', () => {
       'dt=2026-11-21/part-0000000000000001-0000000000000020.parquet',
     ]);
 
-    const types = await sql(`DESCRIBE SELECT * FROM read_parquet('${metricsGlob(dir)}', hive_partitioning=true)`);
+    const types = await sql(
+      `DESCRIBE SELECT * FROM read_parquet('${metricsGlob(dir)}', hive_partitioning=true)`,
+    );
     expect(Object.fromEntries(types.map((c) => [c.column_name, c.column_type]))).toEqual({
       video_id: 'VARCHAR',
       taken_at: 'TIMESTAMP',
@@ -130,7 +135,9 @@ describe('flush to a local vault', () => {
         dt: new Date(s.takenAt).toISOString().slice(0, 10),
       })),
     );
-    const kv = await sql(`SELECT key::VARCHAR AS k, value::VARCHAR AS v FROM parquet_kv_metadata('${metricsGlob(dir)}')`);
+    const kv = await sql(
+      `SELECT key::VARCHAR AS k, value::VARCHAR AS v FROM parquet_kv_metadata('${metricsGlob(dir)}')`,
+    );
     expect(kv).toContainEqual({ k: 'pleiades.schema', v: 'metrics/1' });
 
     // A second independent reader: hyparquet, on the raw bytes.
@@ -246,7 +253,12 @@ describe('video metadata', () => {
       published: String(now - DAY_MS),
     });
     const plain = rows.find((x) => x.video_id === old[0]!.id)!;
-    expect(plain).toMatchObject({ tags: [], category_id: null, category_name: null, channel_subscribers: null });
+    expect(plain).toMatchObject({
+      tags: [],
+      category_id: null,
+      category_name: null,
+      channel_subscribers: null,
+    });
     expect(rows.find((x) => x.video_id === old[1]!.id)!.tags).toEqual(['a', 'b']);
     // A second flush has nothing new to write.
     expect((await vault.flush(t.pool, { clock: new ManualClock(now), force: true })).videos).toBe(0);
@@ -284,7 +296,9 @@ describe('compaction and export', () => {
     const reader = (async () => {
       while (!stop) {
         try {
-          const [c] = await sql(`SELECT count(*)::INT AS n FROM read_parquet('${dir}/metrics/dt=2026-11-18/*.parquet')`);
+          const [c] = await sql(
+            `SELECT count(*)::INT AS n FROM read_parquet('${dir}/metrics/dt=2026-11-18/*.parquet')`,
+          );
           seen.add(c!.n as number);
         } catch (err) {
           expect((err as Error).message).toMatch(/No such file/);
@@ -352,8 +366,17 @@ describe('compaction and export', () => {
     });
     expect(JSON.parse(text)).toEqual(json);
     await expect(
-      exportVideoText(loadConfig({ VAULT_DIR: dir }, { dotenvPath: false }), { video: 'nope', format: 'csv' }),
+      exportVideoText(loadConfig({ VAULT_DIR: dir }, { dotenvPath: false }), {
+        video: 'nope',
+        format: 'csv',
+      }),
     ).rejects.toThrow('--video');
+    // The command a user types.
+    const out = execFileSync(process.execPath, ['src/cli/main.ts', 'vault', 'export', '--video', vid], {
+      env: { ...process.env, VAULT_DIR: dir, DATABASE_URL: t.url, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+    });
+    expect(out).toBe(historyToCsv(history));
   });
 
   it('finishes a compaction that published the merged file but crashed before removing the parts', async () => {
@@ -369,7 +392,8 @@ describe('compaction and export', () => {
     const { writeTable, dsnpEngine, readParquetRows } = await import('../src/vault/parquet.ts');
     const { METRICS_TABLE } = await import('../src/vault/schema.ts');
     const rows = [];
-    for (const o of await provider.list('metrics/')) rows.push(...(await readParquetRows(await provider.read(o.key))));
+    for (const o of await provider.list('metrics/'))
+      rows.push(...(await readParquetRows(await provider.read(o.key))));
     await writeTable(dsnpEngine, merged, METRICS_TABLE, rows, { codec: 'GZIP' });
     await copyFile(merged, `${merged}.2`);
     await provider.commit({

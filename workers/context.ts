@@ -4,6 +4,7 @@ import { createQueues, type QueueSet } from '../queues/index.ts';
 import { type Clock, ScaledClock, systemClock } from '../src/clock.ts';
 import { type Config, usesSimulator } from '../src/config/index.ts';
 import { createPool, type Pool } from '../src/db/pool.ts';
+import { createEvents, type Events } from '../src/events/index.ts';
 import { createHydraFromConfig, type Hydra, type KeyPools } from '../src/hydra/index.ts';
 import type { Logger } from '../src/log.ts';
 import { registerSecret } from '../src/redact.ts';
@@ -16,6 +17,7 @@ import { type AgentDeps, type EventEmitter, noEmit } from './deps.ts';
 
 export interface Context {
   deps: AgentDeps;
+  events: Events | null;
   hydra: Hydra;
   pool: Pool;
   redis: Redis;
@@ -28,8 +30,8 @@ export interface ContextOptions {
   clock?: Clock;
   /** Start the built-in simulator in this process (default: when no key pool is configured). */
   simulator?: boolean | SimulatorOptions;
-  emit?: EventEmitter;
-  hydraEvents?: (e: { type: string } & Record<string, unknown>) => void;
+  /** Publish events on the pg-boss bus (default true); false leaves `emit` a no-op. */
+  events?: boolean;
 }
 
 /**
@@ -66,6 +68,9 @@ export async function createContext(
     rootUrl = simulator.url;
   }
   for (const k of Object.values(pools ?? {}).flat()) registerSecret(k);
+  const events =
+    opts.events === false ? null : await createEvents({ databaseUrl: config.DATABASE_URL, log, clock });
+  const emit: EventEmitter = events ? (name, payloads, o) => events.emitAny(name, payloads, o) : noEmit;
   const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const redis = createRedis(config.REDIS_URL, 'client');
   const queues = createQueues({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, connection: redis });
@@ -74,7 +79,12 @@ export async function createContext(
     clock,
     log,
     ...(pools ? { pools } : {}),
-    ...(opts.hydraEvents ? { onEvent: opts.hydraEvents } : {}),
+    // Key and pool events go to the bus (and from there to the alert rules); never the key itself.
+    onEvent: ({ type, ...payload }) => {
+      emit(type, [payload]).catch((err: Error) =>
+        log.warn({ event: type, err: err.message }, 'could not publish event'),
+      );
+    },
   });
   const youtube = createYouTubeClient(rootUrl ? { rootUrl } : {});
   const deps: AgentDeps = {
@@ -87,10 +97,11 @@ export async function createContext(
     youtube,
     policy: policyFromConfig(config),
     vault: createVault(config, log),
-    emit: opts.emit ?? noEmit,
+    emit,
   };
   return {
     deps,
+    events,
     hydra,
     pool,
     redis,
@@ -99,6 +110,7 @@ export async function createContext(
     async close() {
       await queues.close();
       await hydra.close();
+      await events?.stop();
       await pool.end();
       redis.disconnect();
       await simulator?.close();

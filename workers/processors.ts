@@ -20,7 +20,24 @@ export const processors: { [Q in QueueName]: Processor<Q> } = {
   janitor: runJanitor,
   painter: paint,
   scribe,
-  'vault-flush': (deps, data) => runVaultFlush(deps, data),
+  'vault-flush': async (deps, data) => {
+    const t0 = Date.now();
+    try {
+      const r = await runVaultFlush(deps, data);
+      if (r.files > 0)
+        await deps.emit('vault.flushed', [
+          { rows: r.rows, files: r.files, provider: deps.config.VAULT_PROVIDER, durationMs: Date.now() - t0 },
+        ]);
+      return r;
+    } catch (err) {
+      await deps
+        .emit('vault.flush_failed', [
+          { error: (err as Error).message.slice(0, 500), provider: deps.config.VAULT_PROVIDER },
+        ])
+        .catch(() => {});
+      throw err;
+    }
+  },
 };
 
 /** Concurrency per queue in one worker process: API-bound queues run many jobs at once. */

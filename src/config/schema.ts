@@ -94,7 +94,7 @@ export const envSchema = z.object({
   VAULT_PROVIDER: z.enum(['local', 'gcs', 'huggingface']).default('local'),
   VAULT_DIR: z.string().min(1).default('./data/vault'),
   VAULT_FLUSH_ROWS: int(1).default(50_000),
-  VAULT_FLUSH_INTERVAL_S: int(1).default(300),
+  VAULT_FLUSH_INTERVAL_S: int(1).default(60),
   GCS_BUCKET: z.string().min(1).optional(),
   GCS_PREFIX: z.string().default(''),
   GCS_API_ENDPOINT: url(['http:', 'https:']).optional(),

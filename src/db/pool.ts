@@ -21,6 +21,10 @@ export function createPool(databaseUrl: string, opts: PoolOptions = {}): pg.Pool
     application_name: opts.applicationName ?? 'pleiades',
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // TCP keep-alive: a connection dropped by a failover, a proxy or NAT in front of managed Postgres
+    // is detected (and the client discarded) instead of hanging the next query.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
   });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', () => {});

@@ -39,7 +39,9 @@ const TABLES: TableSpec[] = [METRICS_TABLE, VIDEOS_TABLE];
  */
 function splitSuperseded(parts: Part[]): { live: Part[]; superseded: Part[] } {
   const covers = (a: Part, b: Part) => a !== b && a.first <= b.first && b.last <= a.last;
-  const superseded = parts.filter((p) => parts.some((q) => covers(q, p) && (q.first < p.first || q.last > p.last)));
+  const superseded = parts.filter((p) =>
+    parts.some((q) => covers(q, p) && (q.first < p.first || q.last > p.last)),
+  );
   return { live: parts.filter((p) => !superseded.includes(p)), superseded };
 }
 
@@ -65,8 +67,8 @@ export async function compactVault(
         const p = parsePart(table.name, o);
         if (!p) continue;
         if (opts.date ? p.day !== opts.date : p.day >= today) continue;
-        let list = byDay.get(p.day);
-        if (!list) byDay.set(p.day, (list = []));
+        const list = byDay.get(p.day) ?? [];
+        byDay.set(p.day, list);
         list.push(p.part);
       }
       for (const [day, parts] of [...byDay].sort()) {
@@ -98,11 +100,18 @@ async function compactPartition(
   if (live.length <= 1) {
     if (removeOnly.length === 0) return null;
     await ctx.provider.commit({ adds: [], deletes: removeOnly, message: `vault: tidy ${table.name} ${day}` });
-    return { dataset: table.name, day, inputs: 0, removed: removeOnly.length, rows: 0, key: live[0]?.key ?? '' };
+    return {
+      dataset: table.name,
+      day,
+      inputs: 0,
+      removed: removeOnly.length,
+      rows: 0,
+      key: live[0]?.key ?? '',
+    };
   }
   live.sort((a, b) => (a.first < b.first ? -1 : 1));
   const first = live[0]!.first;
-  const last = live.reduce((m, p) => (p.last > m ? p.last : m), live[0]!.last);
+  const last = live.at(-1)!.last; // live ranges never overlap: sorted by start, the last ends last
   const key = `${table.name}/dt=${day}/${partName(first, last)}`;
   await mkdir(ctx.provider.workDir, { recursive: true });
   const path = join(ctx.provider.workDir, `${key.replaceAll('/', '_')}.tmp`);
@@ -137,5 +146,12 @@ async function compactPartition(
     await rm(path, { force: true });
   }
   ctx.log.info({ dataset: table.name, day, files: live.length, rows: written }, 'vault partition compacted');
-  return { dataset: table.name, day, inputs: live.length, removed: live.length + removeOnly.length, rows: written, key };
+  return {
+    dataset: table.name,
+    day,
+    inputs: live.length,
+    removed: live.length + removeOnly.length,
+    rows: written,
+    key,
+  };
 }

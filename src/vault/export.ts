@@ -44,7 +44,15 @@ export function historyToCsv(rows: MetricsRecord[]): string {
   const lines = ['video_id,taken_at,due_at,views,likes,comments,tier'];
   for (const r of rows)
     lines.push(
-      [r.video_id, iso(r.taken_at), iso(r.due_at), cell(r.views), cell(r.likes), cell(r.comments), r.tier].join(','),
+      [
+        r.video_id,
+        iso(r.taken_at),
+        iso(r.due_at),
+        cell(r.views),
+        cell(r.likes),
+        cell(r.comments),
+        r.tier,
+      ].join(','),
     );
   return `${lines.join('\n')}\n`;
 }

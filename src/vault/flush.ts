@@ -2,7 +2,6 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { HOUR_MS } from '../clock.ts';
-import { type Pool, withTransaction } from '../db/pool.ts';
 import {
   deleteStagedRange,
   hasStagedAtLeast,
@@ -22,6 +21,7 @@ import {
   tryVaultLock,
 } from '../dao/vaultFlushes.ts';
 import { markVideosVaulted, readVideosForVault, videosToVault } from '../dao/vaultVideos.ts';
+import { type Pool, withTransaction } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { type Codec, type ParquetEngine, writeTable } from './parquet.ts';
 import type { VaultProvider } from './provider.ts';
@@ -100,13 +100,25 @@ interface Written {
 }
 
 /** Writes the files of one recorded flush into the work directory; the names follow from the record. */
-async function writeRecord(pool: Pool, ctx: VaultContext, rec: FlushRecord): Promise<Written & { videoIds: bigint[] }> {
+async function writeRecord(
+  pool: Pool,
+  ctx: VaultContext,
+  rec: FlushRecord,
+): Promise<Written & { videoIds: bigint[] }> {
   const dir = ctx.provider.workDir;
   await mkdir(dir, { recursive: true });
   const out: Written & { videoIds: bigint[] } = { adds: [], rows: 0, bytes: 0, videoIds: [] };
-  const emit = async (key: string, table: typeof METRICS_TABLE, rows: Record<string, unknown>[], range: string) => {
+  const emit = async (
+    key: string,
+    table: typeof METRICS_TABLE,
+    rows: Record<string, unknown>[],
+    range: string,
+  ) => {
     const path = join(dir, `${key.replaceAll('/', '_')}.tmp`);
-    await writeTable(ctx.engine, path, table, rows, { codec: ctx.codec, metadata: { 'pleiades.range': range } });
+    await writeTable(ctx.engine, path, table, rows, {
+      codec: ctx.codec,
+      metadata: { 'pleiades.range': range },
+    });
     out.adds.push({ key, path });
     out.rows += rows.length;
     out.bytes += (await stat(path)).size;
@@ -115,13 +127,18 @@ async function writeRecord(pool: Pool, ctx: VaultContext, rec: FlushRecord): Pro
     const byDay = new Map<string, Record<string, unknown>[]>();
     for (const r of await readStagedRange(pool, rec.firstSeq, rec.lastSeq)) {
       const day = utcDay(r.takenAt);
-      let list = byDay.get(day);
-      if (!list) byDay.set(day, (list = []));
+      const list = byDay.get(day) ?? [];
+      byDay.set(day, list);
       list.push(metricsRow(r));
     }
     const name = partName(rec.firstSeq, rec.lastSeq);
     for (const day of [...byDay.keys()].sort())
-      await emit(`metrics/dt=${day}/${name}`, METRICS_TABLE, byDay.get(day)!, `${rec.firstSeq}-${rec.lastSeq}`);
+      await emit(
+        `metrics/dt=${day}/${name}`,
+        METRICS_TABLE,
+        byDay.get(day)!,
+        `${rec.firstSeq}-${rec.lastSeq}`,
+      );
   } else {
     const videos = await readVideosForVault(pool, rec.videoIds);
     out.videoIds = rec.videoIds;
@@ -157,7 +174,12 @@ async function writeRecord(pool: Pool, ctx: VaultContext, rec: FlushRecord): Pro
  * delete the staged rows or mark the videos vaulted, in the transaction that finishes the record.
  * Idempotent: after a crash at any point, running it again produces the same files.
  */
-async function runRecord(pool: Pool, ctx: VaultContext, rec: FlushRecord, opts: FlushOptions): Promise<FlushResult> {
+async function runRecord(
+  pool: Pool,
+  ctx: VaultContext,
+  rec: FlushRecord,
+  opts: FlushOptions,
+): Promise<FlushResult> {
   const w = await writeRecord(pool, ctx, rec);
   try {
     await opts.onStep?.('written', rec);
@@ -190,7 +212,11 @@ const add = (a: FlushResult, b: FlushResult): void => {
 };
 
 /** Finishes every flush a crashed run left recorded. Call with the vault lock held. */
-export async function finishPendingFlushes(pool: Pool, ctx: VaultContext, opts: FlushOptions): Promise<FlushResult> {
+export async function finishPendingFlushes(
+  pool: Pool,
+  ctx: VaultContext,
+  opts: FlushOptions,
+): Promise<FlushResult> {
   const out: FlushResult = { files: 0, rows: 0, videos: 0 };
   for (const rec of await pendingFlushes(pool)) {
     ctx.log.warn({ flush: String(rec.id), kind: rec.kind }, 'resuming an unfinished vault flush');
@@ -235,11 +261,18 @@ export async function flushVault(pool: Pool, ctx: VaultContext, opts: FlushOptio
     }
     const videosDue =
       due ||
-      (await videosToVault(pool, { discoveredBefore: new Date(now - grace - opts.flushIntervalMs), limit: 1 }))
-        .length > 0;
+      (
+        await videosToVault(pool, {
+          discoveredBefore: new Date(now - grace - opts.flushIntervalMs),
+          limit: 1,
+        })
+      ).length > 0;
     if (videosDue)
       for (;;) {
-        const ids = await videosToVault(pool, { discoveredBefore: new Date(now - grace), limit: opts.flushRows });
+        const ids = await videosToVault(pool, {
+          discoveredBefore: new Date(now - grace),
+          limit: opts.flushRows,
+        });
         if (ids.length === 0) break;
         const rec = await beginVideosFlush(pool, ids, utcDay(now));
         await opts.onStep?.('recorded', rec);

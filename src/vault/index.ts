@@ -54,7 +54,9 @@ export function providerFromConfig(config: Config): VaultProvider {
         bucket: config.GCS_BUCKET,
         prefix: config.GCS_PREFIX,
         ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
-        ...(config.GOOGLE_APPLICATION_CREDENTIALS ? { keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS } : {}),
+        ...(config.GOOGLE_APPLICATION_CREDENTIALS
+          ? { keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS }
+          : {}),
       });
     case 'huggingface':
       if (!config.HF_DATASET_ID || !config.HF_TOKEN)
@@ -79,7 +81,10 @@ export function createVault(config: Config, log: Logger, overrides: VaultOverrid
     codec: overrides.codec ?? 'GZIP',
     log: log.child({ component: 'vault' }),
   };
-  const defaults = { flushRows: config.VAULT_FLUSH_ROWS, flushIntervalMs: config.VAULT_FLUSH_INTERVAL_S * 1000 };
+  const defaults = {
+    flushRows: config.VAULT_FLUSH_ROWS,
+    flushIntervalMs: config.VAULT_FLUSH_INTERVAL_S * 1000,
+  };
   let size: { at: number; bytes: number } | null = null;
   return {
     provider,

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import parquet from '@dsnp/parquetjs';
-import { type AsyncBuffer, type Compressors, parquetMetadataAsync, parquetQuery, parquetReadObjects } from 'hyparquet';
+import {
+  type AsyncBuffer,
+  type Compressors,
+  parquetMetadataAsync,
+  parquetQuery,
+  parquetReadObjects,
+} from 'hyparquet';
 import type { TableSpec } from './schema.ts';
 import { schemaTag } from './schema.ts';
 
@@ -119,15 +125,23 @@ export async function readParquetWhere(
   column: string,
   value: string,
 ): Promise<Record<string, unknown>[]> {
-  return parquetQuery({ file: asyncBuffer(bytes), compressors, parsers, filter: { [column]: { $eq: value } } });
+  return parquetQuery({
+    file: asyncBuffer(bytes),
+    compressors,
+    parsers,
+    filter: { [column]: { $eq: value } },
+  });
 }
 
 /** Number of rows and key-value metadata, from the footer alone. */
-export async function parquetInfo(bytes: Uint8Array): Promise<{ rows: number; metadata: Record<string, string> }> {
+export async function parquetInfo(
+  bytes: Uint8Array,
+): Promise<{ rows: number; metadata: Record<string, string> }> {
   const md = await parquetMetadataAsync(asyncBuffer(bytes));
   const metadata: Record<string, string> = {};
   for (const kv of md.key_value_metadata ?? []) metadata[kv.key] = kv.value ?? '';
   return { rows: Number(md.num_rows), metadata };
 }
 
-export const readLocalFile = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path));
+export const readLocalFile = async (path: string): Promise<Uint8Array> =>
+  new Uint8Array(await readFile(path));

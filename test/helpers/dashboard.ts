@@ -42,8 +42,9 @@ export interface TestDashboard {
 /** A dashboard on a free port over a database, Redis prefix, Hydra and local vault of the test's own. */
 export async function startTestDashboard(
   env: Record<string, string> = {},
-  opts: { clock?: Clock; hydra?: boolean; vault?: boolean } = {},
+  opts: { clock?: Clock; hydra?: boolean; vault?: boolean; pools?: Record<string, string[]> } = {},
 ): Promise<TestDashboard> {
+  const pools = opts.pools ?? TEST_KEYS;
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const vaultDir = await mkdtemp(join(tmpdir(), 'pleiades-dash-vault-'));
@@ -54,7 +55,7 @@ export async function startTestDashboard(
       REDIS_PREFIX: redis.prefix,
       VAULT_DIR: vaultDir,
       LOG_LEVEL: 'silent',
-      YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(TEST_KEYS),
+      YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(pools),
       ...env,
     },
     { dotenvPath: false },
@@ -64,7 +65,7 @@ export async function startTestDashboard(
   const hydra = createHydra({
     redis: redis.redis,
     prefix: redis.prefix,
-    pools: TEST_KEYS,
+    pools,
     clock,
     searchQuota: config.HYDRA_SEARCH_QUOTA,
     unitsQuota: config.HYDRA_UNITS_QUOTA,

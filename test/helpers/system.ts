@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QueueName } from '../../queues/index.ts';
+import { subscribeActivityLog } from '../../src/activity.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -50,6 +51,8 @@ export async function startTestSystem(opts: {
   );
   const clock = new ManualClock(opts.start ?? Date.UTC(2026, 10, 25, 12));
   const ctx = await createContext(config, silentLogger, { clock, simulator: opts.simulator ?? {} });
+  // The built-in `activity` group consumes every event, as in `pleiades start`.
+  if (ctx.events) await subscribeActivityLog(ctx.events, silentLogger);
   const workers = startWorkers(ctx.deps, {
     queues: opts.queues ?? ['hunter', 'tracker', 'janitor', 'painter', 'scribe', 'vault-flush'],
   });

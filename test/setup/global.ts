@@ -2,6 +2,7 @@ import { execSync } from 'node:child_process';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { installEventsSchema } from '../../src/events/index.ts';
 import { checkRedis } from '../../src/redis.ts';
 import { databaseUrl, templateDb, testRedisUrl } from '../helpers/env.ts';
 
@@ -80,6 +81,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const pool = createPool(databaseUrl(templateDb()), { max: 1 });
   await migrate(pool);
   await pool.end();
+  await installEventsSchema(databaseUrl(templateDb()));
   await admin.end();
   return async () => {
     const a = new pg.Client({ connectionString: databaseUrl('postgres') });

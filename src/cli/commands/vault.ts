@@ -16,7 +16,13 @@ const compactArgs = z.object({
   date: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD' })
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), { message: 'not a calendar date' })
+    .refine(
+      (d) => {
+        const t = Date.parse(`${d}T00:00:00Z`);
+        return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+      },
+      { message: 'not a calendar date' },
+    )
     .optional(),
 });
 

@@ -53,8 +53,14 @@ export function huggingFaceProvider(opts: HuggingFaceOptions): VaultProvider {
       const dir = prefix.slice(0, Math.max(0, prefix.lastIndexOf('/')));
       const out: VaultObject[] = [];
       try {
-        for await (const f of listFiles({ ...base, revision: branch, recursive: true, ...(dir ? { path: dir } : {}) }))
-          if (f.type === 'file' && f.path.startsWith(prefix)) out.push({ key: f.path, size: f.lfs?.size ?? f.size });
+        for await (const f of listFiles({
+          ...base,
+          revision: branch,
+          recursive: true,
+          ...(dir ? { path: dir } : {}),
+        }))
+          if (f.type === 'file' && f.path.startsWith(prefix))
+            out.push({ key: f.path, size: f.lfs?.size ?? f.size });
       } catch (err) {
         if (err instanceof HubApiError && err.statusCode === 404) return [];
         throw fail('list', err);

@@ -1,0 +1,142 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { type System, startSystem } from '../src/system.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+
+/**
+ * The overview page of a running system (`startSystem`: simulator, schedulers, every worker): its
+ * charts fill with what the system collects, and a query added through the form is hunted.
+ */
+
+const OUT = 'test-output';
+let browser: Browser;
+let db: TestDatabase;
+let redis: TestRedis;
+let vaultDir: string;
+let system: System;
+let own: RunningDashboard | null = null;
+let url: string;
+
+beforeAll(async () => {
+  await mkdir(OUT, { recursive: true });
+  [browser, db, redis, vaultDir] = await Promise.all([
+    chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    }),
+    createTestDatabase(),
+    createTestRedis(),
+    mkdtemp(join(tmpdir(), 'pleiades-browser-system-')),
+  ]);
+  const config = loadConfig(
+    {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      VAULT_DIR: vaultDir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      SEED_QUERIES: 'seeded system query',
+      HUNTER_DISPATCH_EVERY_S: '1',
+      TRACKER_DISPATCH_EVERY_S: '1',
+      VAULT_FLUSH_INTERVAL_S: '1',
+      HUNTER_MAX_PAGES: '1',
+      SNOWBALL_MAX_DEPTH: '0',
+    },
+    { dotenvPath: false },
+  );
+  system = await startSystem(config, silentLogger, { events: false });
+  if (system.dashboardUrl) url = system.dashboardUrl;
+  else {
+    const ctx = system.context;
+    own = await startDashboard(
+      {
+        config,
+        pool: ctx.pool,
+        queues: ctx.queues,
+        redis: ctx.redis,
+        log: silentLogger,
+        clock: ctx.deps.clock,
+        hydra: ctx.hydra,
+        vault: ctx.deps.vault,
+      },
+      { port: 0, host: '127.0.0.1' },
+    );
+    url = own.url;
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await own?.close();
+  await system?.close();
+  await redis?.cleanup();
+  await db?.drop();
+  if (vaultDir) await rm(vaultDir, { recursive: true, force: true });
+});
+
+describe('overview of a running system', () => {
+  it('fills its charts with collected data, and a query added through the form is hunted', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}/?refresh=1`);
+    await page.waitForSelector('body[data-loaded="true"]');
+
+    await page.fill('#queries-input', 'hunted from the browser');
+    await page.click('#form-queries button');
+    await page.waitForSelector('#form-queries .result.ok');
+    const row = '#queries tr[data-query="hunted from the browser"]';
+    await page.waitForSelector(row);
+    // Hunted: the hunter ran its page (the state leaves "pending") and found videos.
+    await page.waitForFunction(
+      (sel) => {
+        const tr = document.querySelector(sel);
+        const state = tr?.querySelector('.state')?.textContent;
+        const found = Number(tr?.querySelectorAll('td')[2]?.textContent?.replace(/,/g, ''));
+        return state !== undefined && state !== 'pending' && found > 0;
+      },
+      row,
+      { timeout: 40_000 },
+    );
+    const r = await system.context.pool.query(
+      `SELECT origin, state, results_found FROM search_queue WHERE query = 'hunted from the browser'`,
+    );
+    expect(r.rows[0]).toMatchObject({ origin: 'manual' });
+    expect(r.rows[0].results_found).toBeGreaterThan(0);
+
+    // The charts show what the system collected: discoveries, watchlist, snapshots, quota, queues.
+    await page.waitForFunction(
+      () => Number(document.querySelector<HTMLCanvasElement>('#chart-snapshots')?.dataset.total) > 0,
+      undefined,
+      { timeout: 40_000 },
+    );
+    const totals = await page.$$eval('canvas', (cs) =>
+      Object.fromEntries(cs.map((c) => [c.id, Number((c as HTMLCanvasElement).dataset.total)])),
+    );
+    expect(totals['chart-discovery']).toBeGreaterThan(0);
+    expect(totals['chart-tiers']).toBeGreaterThan(0);
+    expect(totals['chart-quota']).toBeGreaterThan(0);
+    const discovered = await system.context.pool.query('SELECT count(*)::int AS n FROM videos');
+    expect(totals['chart-discovery']).toBeLessThanOrEqual(discovered.rows[0].n);
+    await page.screenshot({ path: `${OUT}/dashboard-running-system.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
