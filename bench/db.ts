@@ -1,32 +1,74 @@
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
 import { createPool, type Pool } from '../src/db/pool.ts';
+import { installEventsSchema } from '../src/events/index.ts';
 
-/** A scratch database of the benchmark's own on the configured server, dropped afterwards. */
-export async function benchDatabase(
-  name: string,
-): Promise<{ url: string; pool: Pool; drop(): Promise<void> }> {
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+function urls(name: string): { admin: string; url: string } {
   const server = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
-  const adminUrl = new URL(server);
-  adminUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  const admin = new URL(server);
+  admin.pathname = '/postgres';
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), { max: 8 });
-  await migrate(pool);
+  return { admin: admin.toString(), url: url.toString() };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: urls('postgres').admin });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+function open(name: string, max: number): BenchDatabase {
+  const { url } = urls(name);
+  const pool = createPool(url, { max });
   return {
-    url: url.toString(),
+    name,
+    url,
     pool,
     async drop() {
       await pool.end();
-      const a = new pg.Client({ connectionString: adminUrl.toString() });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
+
+/**
+ * A scratch database of the benchmark's own on the configured server, dropped afterwards; `events`
+ * also installs the events bus's schema, as `pleiades migrate` does (worker processes need it).
+ */
+export async function benchDatabase(
+  name: string,
+  opts: { max?: number; events?: boolean } = {},
+): Promise<BenchDatabase> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const db = open(name, opts.max ?? 8);
+  await migrate(db.pool);
+  if (opts.events) await installEventsSchema(db.url);
+  return db;
+}
+
+/**
+ * A copy of `template` (which must have no open connection: end its pool first), so several runs
+ * start from the same filled database without filling it again.
+ */
+export async function cloneDatabase(template: string, name: string, opts: { max?: number } = {}) {
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
+  return open(name, opts.max ?? 8);
+}
+
+/** Drops a database by name (a template whose pool is already closed). */
+export const dropDatabase = (name: string): Promise<void> =>
+  adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -113,10 +113,11 @@ export async function startDashboard(
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
-  deps.log.info(
-    { url, auth: credentialsOf(deps.config).token ? 'token' : 'configured or loopback' },
-    'dashboard listening',
-  );
+  const c = credentialsOf(deps.config);
+  const auth =
+    [c.token ? 'token' : '', c.user && c.password ? 'basic' : ''].filter(Boolean).join(' + ') ||
+    'none (loopback only)';
+  deps.log.info({ url, auth }, 'dashboard listening');
   return {
     url,
     server,

@@ -11,7 +11,9 @@
  *
  * It imports only node: modules on purpose: an exec probe runs inside the container's memory limit next
  * to the worker, and loading the project's libraries (pg, ioredis, zod) would cost ~100 MB RSS per probe
- * instead of ~75 MB (most of it Node and its type stripping). Exit 0 healthy, 1 not; one line says why, never with a secret.
+ * instead of ~75 MB (most of it Node and its type stripping).
+ *
+ * Exit 0 healthy, 1 not; one line says why, never with a secret.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';

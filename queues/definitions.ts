@@ -61,6 +61,15 @@ export const payloadSchemas = {
   scribe: z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   /** Writes staged snapshots to the vault as Parquet. */
   'vault-flush': z.object({ force: z.boolean().optional() }).strict(),
+  /** Merges each finished day's Parquet files into one (or only `date`'s). */
+  'vault-compact': z
+    .object({
+      date: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected YYYY-MM-DD' })
+        .optional(),
+    })
+    .strict(),
 } as const;
 
 export type QueueName = keyof typeof payloadSchemas;
@@ -89,4 +98,5 @@ export const defaultJobOptions: Record<QueueName, JobsOptions> = {
   painter: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, ...keep },
   scribe: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, ...keep },
   'vault-flush': { attempts: 20, backoff: { type: 'exponential', delay: 5_000 }, ...keep },
+  'vault-compact': { attempts: 10, backoff: { type: 'exponential', delay: 60_000 }, ...keep },
 };

@@ -2,8 +2,8 @@ import type { Config } from '../src/config/index.ts';
 import type { QueueName } from './definitions.ts';
 import type { QueueSet } from './index.ts';
 
-/** How often each scheduled queue gets a job (ms), from configuration. */
-export function scheduleEvery(config: Config): Partial<Record<QueueName, number>> {
+/** How often each scheduled queue gets a job: ms, or a cron pattern (UTC), from configuration. */
+export function scheduleEvery(config: Config): Partial<Record<QueueName, number | string>> {
   return {
     'hunter-dispatch': config.HUNTER_DISPATCH_EVERY_S * 1000,
     'tracker-dispatch': config.TRACKER_DISPATCH_EVERY_S * 1000,
@@ -12,6 +12,8 @@ export function scheduleEvery(config: Config): Partial<Record<QueueName, number>
     scribe: config.SCRIBE_EVERY_S * 1000,
     // The flush job runs often and decides by itself (rows staged, age of the oldest) whether to write.
     'vault-flush': Math.min(30_000, config.VAULT_FLUSH_INTERVAL_S * 1000),
+    // Once a day, after the UTC day's partition is complete (not at every start, unlike an interval).
+    'vault-compact': config.VAULT_COMPACT_CRON,
   };
 }
 
@@ -19,12 +21,16 @@ export function scheduleEvery(config: Config): Partial<Record<QueueName, number>
  * Installs one BullMQ job scheduler per scheduled queue, id = queue name. `upsertJobScheduler` is
  * idempotent: ten schedulers starting at once leave one schedule per queue.
  */
-export async function installSchedulers(queues: QueueSet, config: Config): Promise<Record<string, number>> {
+export async function installSchedulers(
+  queues: QueueSet,
+  config: Config,
+): Promise<Record<string, number | string>> {
   const every = scheduleEvery(config);
-  for (const [name, ms] of Object.entries(every) as [QueueName, number][]) {
-    await queues.get(name).upsertJobScheduler(name, { every: ms }, { name, data: {} });
+  for (const [name, when] of Object.entries(every) as [QueueName, number | string][]) {
+    const repeat = typeof when === 'number' ? { every: when } : { pattern: when, tz: 'UTC' };
+    await queues.get(name).upsertJobScheduler(name, repeat, { name, data: {} });
   }
-  return every as Record<string, number>;
+  return every as Record<string, number | string>;
 }
 
 export async function removeSchedulers(queues: QueueSet, config: Config): Promise<void> {

@@ -32,7 +32,7 @@ export const videoIdInput = z
   .regex(VIDEO_ID_RE, { message: 'expected an 11-character YouTube video id' });
 
 /** Jobs a person may start by hand; the dispatchers and trackers are the schedulers' business. */
-export const MANUAL_JOB_QUEUES = ['janitor', 'painter', 'scribe', 'vault-flush'] as const;
+export const MANUAL_JOB_QUEUES = ['janitor', 'painter', 'scribe', 'vault-flush', 'vault-compact'] as const;
 export type ManualJobQueue = (typeof MANUAL_JOB_QUEUES)[number];
 
 function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {

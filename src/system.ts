@@ -1,3 +1,4 @@
+import { type DashboardDeps, type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { QUEUE_NAMES, type QueueName } from '../queues/index.ts';
 import { installSchedulers } from '../queues/schedulers.ts';
 import { type Context, type ContextOptions, createContext } from '../workers/context.ts';
@@ -43,6 +44,20 @@ export async function seedSearchQueue(ctx: Context, config: Config): Promise<num
   ).length;
 }
 
+/** What the dashboard needs, from a process's context (also used by `pleiades dashboard`). */
+export function dashboardDeps(ctx: Context, config: Config, log: Logger): DashboardDeps {
+  return {
+    config,
+    pool: ctx.pool,
+    queues: ctx.queues,
+    redis: ctx.redis,
+    log,
+    clock: ctx.deps.clock,
+    hydra: ctx.hydra,
+    vault: ctx.deps.vault,
+  };
+}
+
 /**
  * Everything in one process (what `pleiades start` and `npm start` run): migrations, the simulator when
  * no key pool is set, the job schedulers, a worker for every queue and the dashboard.
@@ -72,7 +87,14 @@ export async function startSystem(config: Config, log: Logger, opts: SystemOptio
     ...(opts.stalledIntervalMs ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
   });
   log.info({ queues }, 'workers running');
-  const dashboardUrl: string | null = null;
+  let dashboard: RunningDashboard | null = null;
+  if (opts.dashboard !== false) {
+    dashboard = await startDashboard(dashboardDeps(context, config, log), {
+      port: config.PORT,
+      host: config.HOST,
+    });
+  }
+  const dashboardUrl = dashboard?.url ?? null;
   log.info(
     {
       database: redactUrl(config.DATABASE_URL),
@@ -90,6 +112,7 @@ export async function startSystem(config: Config, log: Logger, opts: SystemOptio
     workers,
     dashboardUrl,
     async close() {
+      await dashboard?.close();
       await workers.close();
       await notifier?.flush();
       await notifier?.stop();

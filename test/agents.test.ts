@@ -84,6 +84,34 @@ describe('agents end to end', () => {
     expect((await trackCycle()).videos).toBe(0);
   });
 
+  it('the Painter enriches hot videos and the Scribe computes features with early velocity', async () => {
+    await advance(2 * HOUR_MS, HOUR_MS); // two more hourly snapshots
+    await enqueue(s.ctx.queues, 'painter', { limit: 10_000 });
+    await drain(s.ctx.queues, ['painter']);
+    const painted = await q(
+      `SELECT count(*)::int AS n, count(category_name)::int AS cat, count(channel_subscribers)::int AS subs,
+              count(enriched_at)::int AS done FROM videos`,
+    );
+    expect(painted.rows[0].done).toBe(painted.rows[0].n);
+    expect(painted.rows[0].cat).toBeGreaterThan(painted.rows[0].n * 0.9);
+    expect(painted.rows[0].subs).toBeGreaterThan(painted.rows[0].n * 0.9);
+    await enqueue(s.ctx.queues, 'scribe', { limit: 10_000 });
+    await drain(s.ctx.queues, ['scribe']);
+    const f = await q(
+      `SELECT count(*)::int AS n, count(early_views_per_hour)::int AS v, min(title_length) AS tl FROM features`,
+    );
+    expect(f.rows[0].n).toBe(painted.rows[0].n);
+    expect(f.rows[0].tl).toBeGreaterThan(0);
+    // Videos under a day old have two snapshots or more by now: their early velocity is known.
+    const young = await q(
+      `SELECT count(*)::int AS n FROM videos WHERE published_at > $1::timestamptz - interval '22 hours'`,
+      [new Date(s.clock.now())],
+    );
+    expect(young.rows[0].n).toBeGreaterThan(0);
+    expect(f.rows[0].v).toBeGreaterThanOrEqual(young.rows[0].n);
+    expect(await failedJobs(s.ctx.queues, ['painter', 'scribe'])).toEqual([]);
+  });
+
   it('tiers move HOURLY → DAILY → WEEKLY as simulated time passes', async () => {
     const entries = await getWatchlistEntries(s.db.pool, seedVideos);
     const young = entries.filter((e) => e.tier === 'HOURLY').map((e) => e.videoId);

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { type System, startSystem } from '../src/system.ts';
@@ -11,8 +10,9 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 
 /**
- * The overview page of a running system (`startSystem`: simulator, schedulers, every worker): its
- * charts fill with what the system collects, and a query added through the form is hunted.
+ * The overview page of a running system (`startSystem`: simulator, schedulers, every worker and the
+ * dashboard, as `npm start` runs them): its charts fill with what the system collects, and a query
+ * added through the form is hunted.
  */
 
 const OUT = 'test-output';
@@ -21,7 +21,6 @@ let db: TestDatabase;
 let redis: TestRedis;
 let vaultDir: string;
 let system: System;
-let own: RunningDashboard | null = null;
 let url: string;
 
 beforeAll(async () => {
@@ -52,7 +51,7 @@ beforeAll(async () => {
       VAULT_DIR: vaultDir,
       PORT: '0',
       LOG_LEVEL: 'silent',
-      SEED_QUERIES: 'seeded system query',
+      SEED_QUERIES: 'music',
       HUNTER_DISPATCH_EVERY_S: '1',
       TRACKER_DISPATCH_EVERY_S: '1',
       VAULT_FLUSH_INTERVAL_S: '1',
@@ -62,29 +61,12 @@ beforeAll(async () => {
     { dotenvPath: false },
   );
   system = await startSystem(config, silentLogger, { events: false });
-  if (system.dashboardUrl) url = system.dashboardUrl;
-  else {
-    const ctx = system.context;
-    own = await startDashboard(
-      {
-        config,
-        pool: ctx.pool,
-        queues: ctx.queues,
-        redis: ctx.redis,
-        log: silentLogger,
-        clock: ctx.deps.clock,
-        hydra: ctx.hydra,
-        vault: ctx.deps.vault,
-      },
-      { port: 0, host: '127.0.0.1' },
-    );
-    url = own.url;
-  }
+  if (!system.dashboardUrl) throw new Error('startSystem did not start the dashboard');
+  url = system.dashboardUrl;
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await own?.close();
   await system?.close();
   await redis?.cleanup();
   await db?.drop();
@@ -99,10 +81,10 @@ describe('overview of a running system', () => {
     await page.goto(`${url}/?refresh=1`);
     await page.waitForSelector('body[data-loaded="true"]');
 
-    await page.fill('#queries-input', 'hunted from the browser');
+    await page.fill('#queries-input', 'travel');
     await page.click('#form-queries button');
     await page.waitForSelector('#form-queries .result.ok');
-    const row = '#queries tr[data-query="hunted from the browser"]';
+    const row = '#queries tr[data-query="travel"]';
     await page.waitForSelector(row);
     // Hunted: the hunter ran its page (the state leaves "pending") and found videos.
     await page.waitForFunction(
@@ -116,7 +98,7 @@ describe('overview of a running system', () => {
       { timeout: 40_000 },
     );
     const r = await system.context.pool.query(
-      `SELECT origin, state, results_found FROM search_queue WHERE query = 'hunted from the browser'`,
+      `SELECT origin, state, results_found FROM search_queue WHERE query = 'travel'`,
     );
     expect(r.rows[0]).toMatchObject({ origin: 'manual' });
     expect(r.rows[0].results_found).toBeGreaterThan(0);
@@ -135,6 +117,7 @@ describe('overview of a running system', () => {
     expect(totals['chart-quota']).toBeGreaterThan(0);
     const discovered = await system.context.pool.query('SELECT count(*)::int AS n FROM videos');
     expect(totals['chart-discovery']).toBeLessThanOrEqual(discovered.rows[0].n);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${OUT}/dashboard-running-system.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

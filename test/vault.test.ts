@@ -263,6 +263,17 @@ describe('video metadata', () => {
     // A second flush has nothing new to write.
     expect((await vault.flush(t.pool, { clock: new ManualClock(now), force: true })).videos).toBe(0);
 
+    // A later flush the same day writes a second file; compaction merges them, tags and nulls intact.
+    await ingestVideoMetadata(t.pool, [meta(ids[8]!, 9)], new Date(now - 2 * HOUR_MS));
+    expect((await vault.flush(t.pool, { clock: new ManualClock(now), force: true })).videos).toBe(1);
+    const all = `SELECT * EXCLUDE (dt) FROM read_parquet('${dir}/videos/*/*.parquet', hive_partitioning=true) ORDER BY video_id`;
+    const beforeCompaction = await sql(all);
+    expect(beforeCompaction.length).toBe(6);
+    const compacted = await vault.compact(t.pool, { clock: new ManualClock(now), date: '2026-11-24' });
+    expect(compacted.map((p) => [p.dataset, p.inputs, p.rows])).toEqual([['videos', 2, 6]]);
+    expect((await vaultKeys(dir, 'videos')).length).toBe(1);
+    expect(await sql(all)).toEqual(beforeCompaction);
+
     // The janitor: expired and vaulted rows go; an expired row not in the vault stays unless forced.
     await ingestVideoMetadata(t.pool, [meta(ids[7]!, 7)], new Date(now - 9 * DAY_MS));
     const before = await countVideos(t.pool);

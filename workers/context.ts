@@ -12,7 +12,7 @@ import { createRedis } from '../src/redis.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import { createVault } from '../src/vault/index.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../src/youtube/simulator/index.ts';
+import type { Simulator, SimulatorOptions } from '../src/youtube/simulator/index.ts';
 import { type AgentDeps, type EventEmitter, noEmit } from './deps.ts';
 
 export interface Context {
@@ -56,6 +56,8 @@ export async function createContext(
       ? Object.values(pools).flat()
       : [1, 2, 3].map(() => `sim-${randomBytes(12).toString('hex')}`);
     pools ??= { default: keys };
+    // Loaded only here: worker replicas talking to YouTube never pay for the simulator's modules.
+    const { startSimulator } = await import('../src/youtube/simulator/index.ts');
     simulator = await startSimulator({
       port: config.SIMULATOR_PORT,
       seed: config.SIMULATOR_SEED,
@@ -86,7 +88,10 @@ export async function createContext(
       );
     },
   });
-  const youtube = createYouTubeClient(rootUrl ? { rootUrl } : {});
+  const youtube = createYouTubeClient({
+    timeoutMs: config.YOUTUBE_TIMEOUT_MS,
+    ...(rootUrl ? { rootUrl } : {}),
+  });
   const deps: AgentDeps = {
     config,
     pool,

@@ -38,6 +38,13 @@ export const processors: { [Q in QueueName]: Processor<Q> } = {
       throw err;
     }
   },
+  'vault-compact': async (deps, data) => {
+    const merged = await deps.vault.compact(deps.pool, {
+      clock: deps.clock,
+      ...(data.date ? { date: data.date } : {}),
+    });
+    return { partitions: merged.length };
+  },
 };
 
 /** Concurrency per queue in one worker process: API-bound queues run many jobs at once. */

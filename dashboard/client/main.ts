@@ -273,7 +273,7 @@ function renderStats(s: Stats): void {
       );
       return tr;
     }),
-    'No snapshots in the last day yet.',
+    'No video has two snapshots in its first day yet.',
     5,
   );
   fillTable(

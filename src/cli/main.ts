@@ -8,7 +8,7 @@ const program = new Command('pleiades')
   .showHelpAfterError()
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -95,6 +95,10 @@ export const envSchema = z.object({
   VAULT_DIR: z.string().min(1).default('./data/vault'),
   VAULT_FLUSH_ROWS: int(1).default(50_000),
   VAULT_FLUSH_INTERVAL_S: int(1).default(60),
+  VAULT_COMPACT_CRON: z
+    .string()
+    .regex(/^(\S+\s+){4,5}\S+$/, { message: 'expected a cron pattern of 5 or 6 fields, like "20 0 * * *"' })
+    .default('20 0 * * *'),
   GCS_BUCKET: z.string().min(1).optional(),
   GCS_PREFIX: z.string().default(''),
   GCS_API_ENDPOINT: url(['http:', 'https:']).optional(),
@@ -108,6 +112,8 @@ export const envSchema = z.object({
 
   YOUTUBE_API_KEY_POOL_JSON: keyPoolJson.optional(),
   YOUTUBE_API_ROOT: url(['http:', 'https:']).optional(),
+  /** Per request: a YouTube call with no answer by then is a timeout (Hydra retries it). */
+  YOUTUBE_TIMEOUT_MS: int(100, 600_000).default(15_000),
   HYDRA_ENABLED: bool.default(true),
   HYDRA_EXIT_ON_EXHAUSTION: bool.default(false),
   HYDRA_KEY_RPS: int(1).default(50),

@@ -48,15 +48,35 @@ export async function storeFeatures(db: Queryable, rows: VideoFeatures[], now: D
   return r.rowCount ?? 0;
 }
 
-/** Features whose early velocity can still grow: published less than `windowMs` before `now`. */
-export async function fetchEarlyVelocityTargets(db: Queryable, limit: number): Promise<string[]> {
-  const r = await db.query<{ video_id: bigint }>(
-    `SELECT f.video_id FROM features f JOIN watchlist w USING (video_id)
-     WHERE f.early_views_at IS NULL OR f.early_views_at < to_timestamp(w.published_min * 60) + interval '24 hours'
-     ORDER BY f.computed_at DESC LIMIT $1`,
-    [limit],
+/**
+ * Early views of videos published less than a day before `now` (hot videos only, which is where young
+ * videos are): their first staged snapshot and the latest one within 24 h of publication.
+ */
+export async function earlyViewsFromStaging(
+  db: Queryable,
+  now: Date,
+  limit: number,
+): Promise<{ videoId: string; firstViews: bigint; firstAt: Date; lastViews: bigint; lastAt: Date }[]> {
+  const r = await db.query(
+    `SELECT s.video_id,
+            (array_agg(s.views ORDER BY s.taken_at))[1] AS first_views, min(s.taken_at) AS first_at,
+            (array_agg(s.views ORDER BY s.taken_at DESC))[1] AS last_views, max(s.taken_at) AS last_at
+     FROM videos v
+     JOIN features f ON f.video_id = v.id
+     JOIN staging s ON s.video_id = v.id
+     WHERE v.published_at > $1::timestamptz - interval '25 hours'
+       AND s.views IS NOT NULL AND s.taken_at <= v.published_at + interval '24 hours'
+     GROUP BY s.video_id
+     LIMIT $2`,
+    [now, limit],
   );
-  return r.rows.map((x) => bigIntToVideoId(x.video_id));
+  return r.rows.map((x) => ({
+    videoId: bigIntToVideoId(x.video_id),
+    firstViews: x.first_views,
+    firstAt: x.first_at,
+    lastViews: x.last_views,
+    lastAt: x.last_at,
+  }));
 }
 
 /**

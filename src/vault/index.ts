@@ -9,8 +9,7 @@ import { videoHistory } from './export.ts';
 import { type FlushOptions, type FlushResult, flushVault, type VaultContext } from './flush.ts';
 import { type Codec, dsnpEngine, type ParquetEngine } from './parquet.ts';
 import type { VaultProvider } from './provider.ts';
-import { gcsProvider } from './providers/gcs.ts';
-import { huggingFaceProvider } from './providers/huggingface.ts';
+import { lazyProvider } from './providers/lazy.ts';
 import { localProvider } from './providers/local.ts';
 import type { MetricsRecord } from './schema.ts';
 
@@ -50,23 +49,27 @@ export function providerFromConfig(config: Config): VaultProvider {
       return localProvider(config.VAULT_DIR);
     case 'gcs':
       if (!config.GCS_BUCKET) throw new VaultError('GCS_BUCKET is required for VAULT_PROVIDER=gcs');
-      return gcsProvider({
-        bucket: config.GCS_BUCKET,
-        prefix: config.GCS_PREFIX,
-        ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
-        ...(config.GOOGLE_APPLICATION_CREDENTIALS
-          ? { keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS }
-          : {}),
-      });
+      return lazyProvider('gcs', false, `gs://${config.GCS_BUCKET}/${config.GCS_PREFIX}`, async () =>
+        (await import('./providers/gcs.ts')).gcsProvider({
+          bucket: config.GCS_BUCKET!,
+          prefix: config.GCS_PREFIX,
+          ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
+          ...(config.GOOGLE_APPLICATION_CREDENTIALS
+            ? { keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS }
+            : {}),
+        }),
+      );
     case 'huggingface':
       if (!config.HF_DATASET_ID || !config.HF_TOKEN)
         throw new VaultError('HF_DATASET_ID and HF_TOKEN are required for VAULT_PROVIDER=huggingface');
       registerSecret(config.HF_TOKEN);
-      return huggingFaceProvider({
-        datasetId: config.HF_DATASET_ID,
-        token: config.HF_TOKEN,
-        ...(config.HF_ENDPOINT ? { hubUrl: config.HF_ENDPOINT } : {}),
-      });
+      return lazyProvider('huggingface', true, `huggingface dataset ${config.HF_DATASET_ID}`, async () =>
+        (await import('./providers/huggingface.ts')).huggingFaceProvider({
+          datasetId: config.HF_DATASET_ID!,
+          token: config.HF_TOKEN!,
+          ...(config.HF_ENDPOINT ? { hubUrl: config.HF_ENDPOINT } : {}),
+        }),
+      );
   }
 }
 

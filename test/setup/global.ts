@@ -6,6 +6,15 @@ import { installEventsSchema } from '../../src/events/index.ts';
 import { checkRedis } from '../../src/redis.ts';
 import { databaseUrl, templateDb, testRedisUrl } from '../helpers/env.ts';
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const hasDocker = (): boolean => {
   try {
     execSync('docker info', { stdio: 'ignore', timeout: 5000 });
@@ -65,18 +74,20 @@ export default async function setup(): Promise<() => Promise<void>> {
     }
   }
   // Several test runs may share one server (developers in parallel): each run has its own template and
-  // databases, named after the run, and removes them at the end; leftovers of crashed runs are dropped
-  // only when nobody is connected to them.
-  const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  // databases, named after the run (pleiades_test_<pid>_<time>_…), and removes them at the end. Leftovers
+  // of runs whose process is gone (crashed, killed) are dropped here.
+  const run = `${process.pid.toString(36)}_${Date.now().toString(36)}`;
   process.env.PLEIADES_TEST_RUN = run;
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
   await admin.connect();
   const stale = await admin.query<{ datname: string }>(
-    `SELECT datname FROM pg_database d WHERE datname LIKE 'pleiades_test_%'
-       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+    `SELECT datname FROM pg_database WHERE datname LIKE 'pleiades_test_%'`,
   );
-  for (const { datname } of stale.rows)
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)}`).catch(() => {});
+  for (const { datname } of stale.rows) {
+    const pid = Number.parseInt(datname.split('_')[2] ?? '', 36);
+    if (Number.isFinite(pid) && pid > 0 && processAlive(pid)) continue;
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`).catch(() => {});
+  }
   await admin.query(`CREATE DATABASE ${templateDb()}`);
   const pool = createPool(databaseUrl(templateDb()), { max: 1 });
   await migrate(pool);

@@ -1,28 +1,35 @@
 import type { Command } from 'commander';
-import { dashboardCommand } from './dashboard.ts';
-import { doctorCommand } from './doctor.ts';
-import { enqueueCommand } from './enqueue.ts';
-import { keysCommand } from './keys.ts';
-import { migrateCommand } from './migrate.ts';
-import { queuesCommand, retryFailedCommand } from './queues.ts';
-import { schedulerCommand } from './scheduler.ts';
-import { simulatorCommand } from './simulator.ts';
-import { startCommand } from './start.ts';
-import { vaultCommand } from './vault.ts';
-import { workerCommand } from './worker.ts';
 
-/** Every subcommand, one module each. */
-export function registerCommands(program: Command): void {
-  program.addCommand(migrateCommand());
-  program.addCommand(doctorCommand());
-  program.addCommand(dashboardCommand());
-  program.addCommand(keysCommand());
-  program.addCommand(startCommand());
-  program.addCommand(workerCommand());
-  program.addCommand(schedulerCommand());
-  program.addCommand(enqueueCommand());
-  program.addCommand(queuesCommand());
-  program.addCommand(retryFailedCommand());
-  program.addCommand(vaultCommand());
-  program.addCommand(simulatorCommand());
+/**
+ * Every subcommand, one module each, loaded only when needed: a worker process does not pay for the
+ * dashboard's or the vault's modules (tens of MB of RSS each).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  migrate: async () => (await import('./migrate.ts')).migrateCommand(),
+  doctor: async () => (await import('./doctor.ts')).doctorCommand(),
+  start: async () => (await import('./start.ts')).startCommand(),
+  worker: async () => (await import('./worker.ts')).workerCommand(),
+  scheduler: async () => (await import('./scheduler.ts')).schedulerCommand(),
+  dashboard: async () => (await import('./dashboard.ts')).dashboardCommand(),
+  simulator: async () => (await import('./simulator.ts')).simulatorCommand(),
+  enqueue: async () => (await import('./enqueue.ts')).enqueueCommand(),
+  queues: async () => (await import('./queues.ts')).queuesCommand(),
+  'retry-failed': async () => (await import('./queues.ts')).retryFailedCommand(),
+  keys: async () => (await import('./keys.ts')).keysCommand(),
+  vault: async () => (await import('./vault.ts')).vaultCommand(),
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Registers the command `argv` asks for, or all of them (for help and for errors that list them). */
+export async function registerCommands(
+  program: Command,
+  argv: string[] = process.argv.slice(2),
+): Promise<void> {
+  const wanted = argv.find((a) => !a.startsWith('-'));
+  const names =
+    wanted && wanted in COMMANDS && !argv.includes('--help') && !argv.includes('-h')
+      ? [wanted]
+      : COMMAND_NAMES;
+  for (const name of names) program.addCommand(await COMMANDS[name]!());
 }

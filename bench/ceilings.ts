@@ -1,0 +1,107 @@
+import { Queue, Worker } from 'bullmq';
+import { MINUTE_MS } from '../src/clock.ts';
+import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
+import { createRedis } from '../src/redis.ts';
+import { videoIdFromBits } from '../src/videoId.ts';
+import { benchDatabase } from './db.ts';
+import type { Figure } from './figures.ts';
+import { benchRedis, sleep } from './procs.ts';
+
+/**
+ * The machine's own ceilings, measured in the same run as the figures they bound: how fast this Redis
+ * moves BullMQ jobs that do nothing, and how fast this Postgres takes staging rows in the tracker's
+ * statement shape (50 rows a statement, several clients).
+ */
+export async function benchCeilings(opts: { jobs: number; rows: number }): Promise<Figure[]> {
+  return [...(await bullmqCeiling(opts.jobs)), await stagingCeiling(opts.rows)];
+}
+
+async function bullmqCeiling(n: number): Promise<Figure[]> {
+  const r = await benchRedis();
+  const connection = createRedis(r.url, 'worker');
+  const queue = new Queue('noop', { connection, prefix: r.prefix });
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += 1000)
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+          name: 'noop',
+          data: { i: i + j },
+          opts: { removeOnComplete: true },
+        })),
+      );
+    const addS = (performance.now() - t0) / 1000;
+    let done = 0;
+    const t1 = performance.now();
+    const worker = new Worker(
+      'noop',
+      async () => {
+        done++;
+      },
+      { connection: createRedis(r.url, 'worker'), prefix: r.prefix, concurrency: 100 },
+    );
+    while (done < n) await sleep(10);
+    const runS = (performance.now() - t1) / 1000;
+    await worker.close();
+    const how = `${n.toLocaleString('en-US')} jobs, one process, this Redis`;
+    return [
+      {
+        name: 'ceiling: BullMQ addBulk',
+        value: Math.round(n / addS),
+        unit: 'jobs/s',
+        goal: 'reported',
+        how: `${how}, addBulk of 1,000`,
+      },
+      {
+        name: 'ceiling: BullMQ no-op worker',
+        value: Math.round(n / runS),
+        unit: 'jobs/s',
+        goal: 'reported',
+        how: `${how}, concurrency 100, removeOnComplete (×50 = videos/s if a job is a 50-video batch)`,
+      },
+    ];
+  } finally {
+    await queue.close();
+    connection.disconnect();
+    await r.drop();
+  }
+}
+
+async function stagingCeiling(n: number): Promise<Figure> {
+  const clients = 8;
+  const db = await benchDatabase('pleiades_bench_ceiling', { max: clients });
+  try {
+    const start = Date.UTC(2026, 10, 25, 12);
+    const batch = (k: number): SnapshotRow[] =>
+      Array.from({ length: 50 }, (_, j) => {
+        const i = k * 50 + j;
+        return {
+          videoId: videoIdFromBits(BigInt(i) * 0x9e3779b97f4a7c15n + 1n),
+          dueAt: start + (i % 60) * MINUTE_MS,
+          takenAt: start + i,
+          views: BigInt(1000 + i),
+          likes: BigInt(i % 97),
+          comments: i % 13 ? BigInt(i % 31) : null,
+          tier: i % 3,
+        };
+      });
+    const batches = Math.ceil(n / 50);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let k = next++; k < batches; k = next++) await insertSnapshots(db.pool, batch(k));
+      }),
+    );
+    const s = (performance.now() - t0) / 1000;
+    return {
+      name: 'ceiling: Postgres staging inserts',
+      value: Math.round((batches * 50) / s),
+      unit: 'rows/s',
+      goal: 'reported',
+      how: `${(batches * 50).toLocaleString('en-US')} rows, insertSnapshots of 50 rows (the tracker's statement), ${clients} clients, autocommit`,
+    };
+  } finally {
+    await db.drop();
+  }
+}

@@ -1,0 +1,195 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { createContext } from '../workers/context.ts';
+import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { type BenchDatabase, benchDatabase, cloneDatabase } from './db.ts';
+import {
+  benchRedis,
+  cpuSecondsOf,
+  log,
+  memoryOf,
+  type Proc,
+  type SimulatorProcess,
+  sleep,
+  spawnCli,
+  stop,
+  unitsCharged,
+} from './procs.ts';
+import { defaultWorld, fillWatchlist, latestVideos } from './world.ts';
+
+export interface TrackerRun {
+  procs: number;
+  concurrency: number;
+  videos: number;
+  snapshots: number;
+  seconds: number;
+  videosPerS: number;
+  /** Video ids asked per videos.list unit charged by the simulator. */
+  idsPerUnit: number;
+  /** Peak RSS (VmHWM) of the biggest worker process, bytes. */
+  workerHwm: number;
+  /** CPU seconds per process role during the run. */
+  cpu: Record<string, number>;
+  failed: number;
+}
+
+/** Environment of a `pleiades worker` process of the benchmark. */
+export function workerEnv(o: {
+  db: string;
+  redisUrl: string;
+  prefix: string;
+  sim: SimulatorProcess;
+  vaultDir: string;
+  concurrency: number;
+  unitsQuota: number;
+  poolMax?: number;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: o.db,
+    REDIS_URL: o.redisUrl,
+    REDIS_PREFIX: o.prefix,
+    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(o.sim.keys),
+    YOUTUBE_API_ROOT: o.sim.url,
+    WORKER_CONCURRENCY: String(o.concurrency),
+    HYDRA_UNITS_QUOTA: String(o.unitsQuota),
+    // The per-key rate limit models YouTube's per-second limits; the simulator has none.
+    HYDRA_KEY_RPS: '100000',
+    DATABASE_POOL_MAX: String(o.poolMax ?? Math.min(20, Math.max(4, Math.ceil(o.concurrency / 2)))),
+    VAULT_DIR: o.vaultDir,
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** Starts `n` worker processes for `queues` and waits until each says it runs. */
+export async function startWorkerProcesses(
+  n: number,
+  queues: string,
+  env: Record<string, string>,
+): Promise<Proc[]> {
+  const procs = Array.from({ length: n }, () => spawnCli(['worker', '--queues', queues], env));
+  const until = Date.now() + 60_000;
+  for (const p of procs)
+    while (!p.output().includes('worker running')) {
+      if (p.exitCode !== null || Date.now() > until) throw new Error(`worker did not start: ${p.output()}`);
+      await sleep(50);
+    }
+  return procs;
+}
+
+const ROLE_NAMES: Record<string, string> = { postgres: 'postgres', 'redis-server': 'redis' };
+
+/** CPU seconds so far of every Postgres and Redis server process on the machine, by role. */
+export function serverCpu(): Record<string, number> {
+  const out: Record<string, number> = { postgres: 0, redis: 0 };
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const role = ROLE_NAMES[comm];
+      if (role) out[role]! += cpuSecondsOf(Number(pid));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/**
+ * Tracker end-to-end: `videos` due watchlist videos, dispatched by this process (claim + addBulk, as the
+ * tracker-dispatch job does), worked by `procs` real `pleiades worker --queues tracker` processes
+ * (videos.list over HTTP to the simulator process, one transaction of staging inserts and schedule
+ * updates per 50-video batch). Timed from the start of the dispatch until the queue is drained.
+ */
+export async function runTracker(o: {
+  template: string;
+  sim: SimulatorProcess;
+  procs: number;
+  concurrency: number;
+  videos: number;
+  now: number;
+}): Promise<TrackerRun> {
+  const redis = await benchRedis();
+  const db = await cloneDatabase(o.template, `${o.template}_run`);
+  const vaultDir = mkdtempSync(join(tmpdir(), 'pleiades-bench-tracker-'));
+  const env = workerEnv({
+    db: db.url,
+    redisUrl: redis.url,
+    prefix: redis.prefix,
+    sim: o.sim,
+    vaultDir,
+    concurrency: o.concurrency,
+    unitsQuota: 1_000_000_000,
+  });
+  const config = loadConfig(env, { dotenvPath: false });
+  const ctx = await createContext(config, silentLogger, { simulator: false, events: false });
+  let workers: Proc[] = [];
+  try {
+    workers = await startWorkerProcesses(o.procs, 'tracker', env);
+    const before = unitsCharged(await o.sim.stats());
+    const cpu0 = cpuSnapshot(workers, o.sim);
+    const t0 = performance.now();
+    let dispatched = 0;
+    // The scheduler's tracker-dispatch job, as often as it takes: each claims up to 2,000 batches.
+    const tracker = ctx.queues.get('tracker');
+    for (;;) {
+      const d = await dispatchTracker(ctx.deps, { maxJobs: 2000 });
+      dispatched += d.videos;
+      const c = await tracker.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const pending = Object.values(c).reduce((a, b) => a + b, 0);
+      if (d.jobs === 0 && pending === 0) break;
+      if (d.jobs === 0) await sleep(20);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSnapshot(workers, o.sim);
+    const after = unitsCharged(await o.sim.stats());
+    const staged = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');
+    const failed = (await tracker.getJobCounts('failed')).failed ?? 0;
+    const cpu: Record<string, number> = {};
+    for (const k of Object.keys(cpu1)) cpu[k] = Math.round((cpu1[k]! - (cpu0[k] ?? 0)) * 10) / 10;
+    const hwm = Math.max(...workers.map((w) => memoryOf(w.pid!).hwm));
+    if (dispatched !== o.videos) log(`warning: dispatched ${dispatched} of ${o.videos} videos`);
+    return {
+      procs: o.procs,
+      concurrency: o.concurrency,
+      videos: dispatched,
+      snapshots: staged.rows[0]!.n,
+      seconds,
+      videosPerS: Math.round(dispatched / seconds),
+      idsPerUnit: Math.round((dispatched / Math.max(1, after.total - before.total)) * 100) / 100,
+      workerHwm: hwm,
+      cpu,
+      failed,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => stop(w)));
+    if (process.env.BENCH_DEBUG) for (const w of workers) process.stderr.write(w.output());
+    await ctx.close();
+    await db.drop();
+    await redis.drop();
+    rmSync(vaultDir, { recursive: true, force: true });
+  }
+}
+
+function cpuSnapshot(workers: Proc[], sim: SimulatorProcess): Record<string, number> {
+  let w = 0;
+  for (const p of workers) w += cpuSecondsOf(p.pid!);
+  return {
+    workers: w,
+    simulator: cpuSecondsOf(sim.proc.pid!),
+    bench: cpuSecondsOf(process.pid),
+    ...serverCpu(),
+  };
+}
+
+/** A filled watchlist database to clone for each run: `videos` of the simulator's world, all due. */
+export async function trackerTemplate(name: string, videos: number, now: number): Promise<BenchDatabase> {
+  const db = await benchDatabase(name, { events: true });
+  await fillWatchlist(db.pool, latestVideos(defaultWorld(now), videos, now - 60_000), now - 60_000);
+  await db.pool.query('VACUUM ANALYZE');
+  await db.pool.end();
+  return db;
+}
+

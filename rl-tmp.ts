@@ -1,0 +1,18 @@
+import { createHydra } from '/work/main/src/hydra/index.ts';
+import { createRedis } from '/work/main/src/redis.ts';
+import { createYouTubeClient } from '/work/main/src/youtube/client.ts';
+import { startSimulator } from '/work/main/src/youtube/simulator/index.ts';
+const keys = ['k1-aaaaaaaaaaaa', 'k2-bbbbbbbbbbbb', 'k3-cccccccccccc'];
+const sim = await startSimulator({ keys, keyRps: 4 });
+const redis = createRedis('redis://127.0.0.1:6379/1');
+const prefix = `{rl-${Date.now()}}`;
+const hydra = createHydra({ redis, prefix, pools: { default: keys }, keyRps: 50 });
+const yt = createYouTubeClient({ rootUrl: sim.url });
+const t0 = Date.now();
+let next = 0, fails = 0;
+const lane = async () => { while (next < 40) { next++; try { await hydra.call({ method: 'videos.list' }, (k) => yt.videosList(k, [sim.world.videoIdAt(1)], ['statistics'])); } catch (e) { fails++; console.log('fail', (e as Error).message); } } };
+const timer = setInterval(async () => console.log(((Date.now()-t0)/1000).toFixed(1), JSON.stringify(await redis.hgetall(`${prefix}:hydra:state`))), 2000);
+await Promise.all(Array.from({ length: 16 }, lane));
+clearInterval(timer);
+console.log('done in', Date.now() - t0, 'ms; fails', fails, JSON.stringify(sim.stats().errors));
+redis.disconnect(); await sim.close();
