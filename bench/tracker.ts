@@ -5,7 +5,8 @@ import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
-import { type BenchDatabase, benchDatabase, cloneDatabase } from './db.ts';
+import { type BenchDatabase, benchDatabase, cloneDatabase, dropDatabase } from './db.ts';
+import type { Figure } from './figures.ts';
 import {
   benchRedis,
   cpuSecondsOf,
@@ -15,6 +16,7 @@ import {
   type SimulatorProcess,
   sleep,
   spawnCli,
+  startSimulatorProcess,
   stop,
   unitsCharged,
 } from './procs.ts';
@@ -23,6 +25,7 @@ import { defaultWorld, fillWatchlist, latestVideos } from './world.ts';
 export interface TrackerRun {
   procs: number;
   concurrency: number;
+  nodeOptions?: string;
   videos: number;
   snapshots: number;
   seconds: number;
@@ -110,6 +113,7 @@ export async function runTracker(o: {
   concurrency: number;
   videos: number;
   now: number;
+  nodeOptions?: string;
 }): Promise<TrackerRun> {
   const redis = await benchRedis();
   const db = await cloneDatabase(o.template, `${o.template}_run`);
@@ -127,7 +131,10 @@ export async function runTracker(o: {
   const ctx = await createContext(config, silentLogger, { simulator: false, events: false });
   let workers: Proc[] = [];
   try {
-    workers = await startWorkerProcesses(o.procs, 'tracker', env);
+    workers = await startWorkerProcesses(o.procs, 'tracker', {
+      ...env,
+      ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
+    });
     const before = unitsCharged(await o.sim.stats());
     const cpu0 = cpuSnapshot(workers, o.sim);
     const t0 = performance.now();
@@ -154,6 +161,7 @@ export async function runTracker(o: {
     return {
       procs: o.procs,
       concurrency: o.concurrency,
+      ...(o.nodeOptions ? { nodeOptions: o.nodeOptions } : {}),
       videos: dispatched,
       snapshots: staged.rows[0]!.n,
       seconds,
@@ -193,3 +201,82 @@ export async function trackerTemplate(name: string, videos: number, now: number)
   return db;
 }
 
+
+export interface TrackerConfig {
+  procs: number;
+  concurrency: number;
+  /** NODE_OPTIONS of the worker processes (V8 flags), when not the defaults. */
+  nodeOptions?: string;
+}
+
+/**
+ * Tracker end-to-end figures: one filled watchlist, each configuration (worker processes ×
+ * concurrency) from a fresh copy of it, the simulator in its own process throughout.
+ */
+export async function benchTracker(opts: {
+  videos: number;
+  configs: TrackerConfig[];
+}): Promise<{ figures: Figure[]; runs: TrackerRun[] }> {
+  const now = Date.now();
+  const template = await trackerTemplate('pleiades_bench_tracker', opts.videos, now);
+  const sim = await startSimulatorProcess({ keys: 4, unitsQuota: 1_000_000_000 });
+  const runs: TrackerRun[] = [];
+  try {
+    for (const c of opts.configs) {
+      const r = await runTracker({ template: template.name, sim, ...c, videos: opts.videos, now });
+      log(
+        `${c.procs} × ${c.concurrency}: ${r.videosPerS} videos/s, cpu ${JSON.stringify(r.cpu)}, HWM ${mb(r.workerHwm)} MB`,
+      );
+      runs.push(r);
+    }
+  } finally {
+    await sim.close();
+    await dropDatabase(template.name);
+  }
+  const plain = runs.filter((r) => !r.nodeOptions);
+  const tuned = runs.filter((r) => r.nodeOptions);
+  const best = plain.reduce((a, b) => (b.videosPerS > a.videosPerS ? b : a));
+  const label = (r: TrackerRun) =>
+    `${r.procs} proc × ${r.concurrency}${r.nodeOptions ? ` (${r.nodeOptions})` : ''}`;
+  const hwm = Math.max(...plain.map((r) => r.workerHwm));
+  const cpuText = (r: TrackerRun) =>
+    Object.entries(r.cpu)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  const figures: Figure[] = [
+    {
+      name: 'tracker end-to-end (best)',
+      value: best.videosPerS,
+      unit: 'videos/s',
+      goal: '>= 10,000',
+      ok: best.videosPerS >= 10_000,
+      how: `${best.procs} worker process(es) × concurrency ${best.concurrency}; ${best.videos.toLocaleString('en-US')} due videos dispatched from this process (claim + addBulk), worked by \`pleiades worker --queues tracker\` processes (videos.list over HTTP to the simulator process, one transaction of staging inserts + schedule per 50 ids); dispatch → drained`,
+    },
+    ...runs.map((r) => ({
+      name: `tracker ${label(r)}`,
+      value: r.videosPerS,
+      unit: 'videos/s',
+      goal: 'reported',
+      how: `${r.videos.toLocaleString('en-US')} videos in ${r.seconds.toFixed(1)} s, ${r.snapshots.toLocaleString('en-US')} snapshots (the rest deleted/private), ${r.failed} failed jobs; CPU s: ${cpuText(r)}`,
+    })),
+    {
+      name: 'worker RSS under load (VmHWM)',
+      value: mb(hwm),
+      unit: 'MB',
+      goal: '<= 150 MB',
+      ok: hwm <= 150 * 2 ** 20,
+      how: `peak /proc/PID/status VmHWM of the tracker worker processes, default Node flags (per run: ${plain.map((r) => `${r.procs}×${r.concurrency} ${mb(r.workerHwm)}`).join(', ')})`,
+    },
+    ...tuned.map((r) => ({
+      name: `worker RSS under load, ${r.nodeOptions}`,
+      value: mb(r.workerHwm),
+      unit: 'MB',
+      goal: '<= 150 MB',
+      ok: r.workerHwm <= 150 * 2 ** 20,
+      how: `VmHWM of ${label(r)}: V8 sizes its young generation from the machine's memory (≈130 MB on this one) unless told`,
+    })),
+  ];
+  return { figures, runs };
+}
+
+const mb = (b: number) => Math.round(b / 2 ** 20);

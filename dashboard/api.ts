@@ -1,9 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import { enqueue, isQueueName, payloadSchemas, QUEUE_NAMES, type QueueName } from '../queues/index.ts';
-import { addToSearchQueue, normalizeQuery } from '../src/dao/searchQueue.ts';
-import { getVideos } from '../src/dao/videos.ts';
-import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { NotFoundError, ValidationError } from '../src/errors/index.ts';
+import { addSearchQueries, trackVideos } from '../src/manual.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import type { DashboardDeps } from './deps.ts';
 import { checkHealth } from './health.ts';
@@ -46,13 +44,8 @@ export function apiRouter(deps: DashboardDeps): Router {
 
   router.post('/search-queries', async (req, res) => {
     const body = parseWith(searchQueriesBody, req.body);
-    const added = await addToSearchQueue(
-      pool,
-      body.queries.map((query) => ({ query, priority: body.priority, origin: 'manual' as const })),
-      new Date(clock.now()), // the system's clock: due now in its time, even when it runs faster
-    );
-    const addedNorms = new Set(added.map((q) => normalizeQuery(q.query)));
-    const alreadyQueued = [...new Set(body.queries.filter((q) => !addedNorms.has(normalizeQuery(q))))];
+    // The system's clock: due now in its time, even when it runs faster.
+    const { added, alreadyQueued } = await addSearchQueries(pool, body.queries, body.priority, clock.now());
     const dispatched = added.length > 0 ? await kick('hunter-dispatch') : false;
     res.status(added.length > 0 ? 201 : 200).json({
       added: added.map((q) => ({ id: String(q.id), query: q.query, priority: q.priority, state: q.state })),
@@ -63,18 +56,9 @@ export function apiRouter(deps: DashboardDeps): Router {
 
   router.post('/track', async (req, res) => {
     const ids = parseWith(trackBody, req.body);
-    const now = clock.now();
-    // A video still in the hot table has a known publish time; any other starts its tiers now (its
-    // age is unknown until YouTube is asked), so it is tracked hourly for its first two days here.
-    const known = new Map((await getVideos(pool, ids)).map((v) => [v.id, v.publishedAt.getTime()]));
-    const added = await addToWatchlist(
-      pool,
-      ids.map((id) => ({ id, publishedAt: known.get(id) ?? now })),
-      now,
-      policyFromConfig(config),
-    );
+    const { added, alreadyTracked } = await trackVideos(pool, ids, clock.now(), policyFromConfig(config));
     const dispatched = added > 0 ? await kick('tracker-dispatch') : false;
-    res.status(added > 0 ? 201 : 200).json({ added, alreadyTracked: ids.length - added, dispatched });
+    res.status(added > 0 ? 201 : 200).json({ added, alreadyTracked, dispatched });
   });
 
   router.post('/jobs/:queue', async (req, res) => {

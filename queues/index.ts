@@ -24,11 +24,17 @@ export interface QueueSet {
 export function createQueues(opts: { redisUrl: string; prefix: string; connection?: Redis }): QueueSet {
   const connection = opts.connection ?? createRedis(opts.redisUrl, 'client');
   const queues = new Map<QueueName, Queue>();
-  for (const name of QUEUE_NAMES)
-    queues.set(
-      name,
-      new Queue(name, { connection, prefix: opts.prefix, defaultJobOptions: defaultJobOptions[name] }),
-    );
+  for (const name of QUEUE_NAMES) {
+    const queue = new Queue(name, {
+      connection,
+      prefix: opts.prefix,
+      defaultJobOptions: defaultJobOptions[name],
+    });
+    // Connection errors surface through the commands that fail; without a listener BullMQ prints each
+    // reconnection attempt's error to stderr, outside the logs, for as long as Redis is away.
+    queue.on('error', () => {});
+    queues.set(name, queue);
+  }
   return {
     prefix: opts.prefix,
     connection,

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { enqueue, type QueueSet } from '../queues/index.ts';
 import { addToSearchQueue, normalizeQuery, type SearchQuery } from './dao/searchQueue.ts';
+import { getVideos } from './dao/videos.ts';
 import { addToWatchlist } from './dao/watchlist.ts';
 import type { Pool } from './db/pool.ts';
 import { ValidationError } from './errors/index.ts';
+import type { TierPolicy } from './tiers.ts';
 import { VIDEO_ID_RE } from './videoId.ts';
 
 /**
@@ -11,14 +13,22 @@ import { VIDEO_ID_RE } from './videoId.ts';
  * what is acceptable, errors that name the field, and nothing stored when anything is wrong.
  */
 
+// Control characters other than whitespace have no business in a search query.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this pattern
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+export const MAX_QUERY_LENGTH = 200;
+/** Manual queries run before snowballed ones (negative priorities) and alongside seeds (10). */
+export const DEFAULT_MANUAL_PRIORITY = 10;
+
 export const searchQueryInput = z
   .string({ message: 'expected a string' })
+  .refine((s) => !CONTROL.test(s), { message: 'must not contain control characters' })
   .transform((s) => s.normalize('NFKC').trim().replace(/\s+/g, ' '))
   .pipe(
     z
       .string()
       .min(1, { message: 'the query is empty' })
-      .max(200, { message: 'the query is longer than 200 characters' }),
+      .max(MAX_QUERY_LENGTH, { message: `the query is longer than ${MAX_QUERY_LENGTH} characters` }),
   );
 
 export const priorityInput = z
@@ -43,11 +53,11 @@ function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   );
 }
 
-/** Queues search queries at `priority` (manual ones default to 100: before seeds and snowballs). */
+/** Queues search queries at `priority`, due at `now`. */
 export async function addSearchQueries(
   pool: Pool,
   queries: unknown[],
-  priority: unknown = 100,
+  priority: unknown = DEFAULT_MANUAL_PRIORITY,
   now: number = Date.now(),
 ): Promise<{ added: SearchQuery[]; alreadyQueued: string[] }> {
   if (queries.length === 0) throw new ValidationError([{ field: 'queries', message: 'no query given' }]);
@@ -65,22 +75,26 @@ export async function addSearchQueries(
 }
 
 /**
- * Puts videos on the watchlist, due at once. Their publication time is not known here: it is taken
- * as now (HOURLY tier); the watchlist keeps it, so a video tracked by hand is treated as new.
+ * Puts videos on the watchlist, due at once. A video still in the hot table keeps its publication
+ * time; any other is taken as published now (its age is unknown until YouTube is asked), so it starts
+ * HOURLY.
  */
 export async function trackVideos(
   pool: Pool,
   ids: unknown[],
   now: number,
+  policy?: TierPolicy,
 ): Promise<{ added: number; alreadyTracked: number }> {
   if (ids.length === 0) throw new ValidationError([{ field: 'videoIds', message: 'no video id given' }]);
   if (ids.length > 10_000)
     throw new ValidationError([{ field: 'videoIds', message: 'at most 10000 ids at once' }]);
   const clean = [...new Set(ids.map((id, i) => check(videoIdInput, id, `videoIds.${i}`)))];
+  const known = new Map((await getVideos(pool, clean)).map((v) => [v.id, v.publishedAt.getTime()]));
   const added = await addToWatchlist(
     pool,
-    clean.map((id) => ({ id, publishedAt: now })),
+    clean.map((id) => ({ id, publishedAt: known.get(id) ?? now })),
     now,
+    policy,
   );
   return { added, alreadyTracked: clean.length - added };
 }

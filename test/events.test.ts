@@ -65,6 +65,8 @@ describe('schema installation', () => {
   it('is done by the migration step, never lazily: the bus refuses a database without it', async () => {
     const fresh = await createTestDatabase();
     try {
+      // Test databases are cloned from a fully migrated template: take pg-boss's schema away first.
+      await fresh.pool.query('DROP SCHEMA pgboss CASCADE');
       const err = await createEvents({ databaseUrl: fresh.url, log: silentLogger }).catch((e) => e);
       expect(err).toBeInstanceOf(EventBusError);
       expect(err.message).toContain('pleiades migrate');

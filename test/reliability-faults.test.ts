@@ -118,6 +118,10 @@ describe('every key spent in the middle of a cycle, then the quota resets', () =
       queues: ['tracker'],
       start: START,
     });
+    // A rate-limited worker looks at the queue's limit again every maximumRateLimitDelay (30 s by
+    // default, fine for a limit of hours); 200 ms here, so that the test need not wait for it.
+    for (const w of s.workers.workers)
+      (w.opts as { maximumRateLimitDelay: number }).maximumRateLimitDelay = 200;
   });
   afterAll(async () => {
     await s?.close();

@@ -2,6 +2,7 @@ import { type Job, MetricsTime, UnrecoverableError, Worker } from 'bullmq';
 import { parsePayload, type QueueName } from '../queues/index.ts';
 import { AllKeysExhaustedError, ValidationError } from '../src/errors/index.ts';
 import { handleExhaustion } from '../src/hydra/index.ts';
+import { recordJobDuration } from '../src/metrics/jobDurations.ts';
 import { createRedis } from '../src/redis.ts';
 import type { AgentDeps } from './deps.ts';
 import { defaultConcurrency, processors } from './processors.ts';
@@ -19,7 +20,6 @@ export interface WorkerOptions {
   /** BullMQ lock duration (ms): a killed worker's jobs are taken over after about this long. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  onJobDone?: (queue: QueueName, ms: number, ok: boolean) => void;
 }
 
 /**
@@ -30,6 +30,16 @@ export interface WorkerOptions {
  */
 export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
   const workers: Worker[] = [];
+  // Durations go to Redis, so that /metrics of any process reports every worker's.
+  const recordDuration = (job: Job) => {
+    if (job.finishedOn && job.processedOn)
+      recordJobDuration(
+        deps.queues.connection,
+        deps.queues.prefix,
+        job.queueName,
+        job.finishedOn - job.processedOn,
+      ).catch(() => {});
+  };
   for (const name of opts.queues) {
     const connection = createRedis(deps.config.REDIS_URL, 'worker');
     const worker: Worker = new Worker(
@@ -87,11 +97,9 @@ export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
             },
           ])
           .catch(() => {});
-      if (job.finishedOn && job.processedOn) opts.onJobDone?.(name, job.finishedOn - job.processedOn, false);
+      recordDuration(job);
     });
-    worker.on('completed', (job) => {
-      if (job.finishedOn && job.processedOn) opts.onJobDone?.(name, job.finishedOn - job.processedOn, true);
-    });
+    worker.on('completed', (job) => recordDuration(job));
     worker.on('error', (err) => deps.log.error({ queue: name, err: err.message }, 'worker error'));
     workers.push(worker);
   }

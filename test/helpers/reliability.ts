@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
 import { addToWatchlist } from '../../src/dao/watchlist.ts';
 import type { Pool } from '../../src/db/pool.ts';
@@ -143,6 +144,59 @@ export async function startCuttableProxy(
       down = true;
       for (const s of open) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A Redis server of the test's own (`redis-server` from the PATH) with AOF persistence in `dir`, so
+ * that it can be stopped and started again like a production Redis on a volume.
+ */
+export interface OwnRedis {
+  url: string;
+  start(): Promise<void>;
+  /** SIGTERM: Redis finishes writing its AOF and exits, as on a restart. */
+  stop(): Promise<void>;
+  output(): string;
+}
+
+export function ownRedis(dir: string, port: number): OwnRedis {
+  let child: ChildProcess | null = null;
+  let out = '';
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    output: () => out,
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        const args = ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes'];
+        args.push('--appendfsync', 'everysec', '--save', '', '--dir', dir, '--daemonize', 'no');
+        const c = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        child = c;
+        const onData = (d: Buffer) => {
+          out = (out + d).slice(-10_000);
+          if (out.includes('Ready to accept connections')) resolve();
+        };
+        c.stdout.on('data', onData);
+        c.stderr.on('data', onData);
+        c.once('error', reject);
+        c.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+      }),
+    stop: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      c.kill('SIGTERM');
+      await gone;
+      child = null;
     },
   };
 }

@@ -1,11 +1,8 @@
 import { Command } from 'commander';
-import { createQueues } from '../../../queues/index.ts';
 import { systemClock } from '../../clock.ts';
-import { loadConfig } from '../../config/index.ts';
-import { createPool } from '../../db/pool.ts';
 import { addSearchQueries, enqueueManualJob, MANUAL_JOB_QUEUES, trackVideos } from '../../manual.ts';
-import { createRedis } from '../../redis.ts';
 import { parseInteger } from '../parse.ts';
+import { withPool, withQueues } from '../resources.ts';
 
 const out = (o: unknown) =>
   process.stdout.write(`${JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}\n`);
@@ -19,27 +16,19 @@ export function enqueueCommand(): Command {
     .option('--priority <n>', 'higher runs first (-1000..1000)', '100')
     .action(async (words: string[], o: { priority: string }) => {
       const priority = parseInteger(o.priority, '--priority');
-      const config = loadConfig();
-      const pool = createPool(config.DATABASE_URL, { max: 1 });
-      try {
+      await withPool(async (pool) => {
         const r = await addSearchQueries(pool, [words.join(' ')], priority);
         out({ added: r.added.map((q) => ({ id: q.id, query: q.query })), alreadyQueued: r.alreadyQueued });
-      } finally {
-        await pool.end();
-      }
+      });
     });
   cmd
     .command('track')
     .description('put videos on the watchlist, due now')
     .argument('<videoId...>', '11-character YouTube video ids')
     .action(async (ids: string[]) => {
-      const config = loadConfig();
-      const pool = createPool(config.DATABASE_URL, { max: 1 });
-      try {
+      await withPool(async (pool) => {
         out(await trackVideos(pool, ids, systemClock.now()));
-      } finally {
-        await pool.end();
-      }
+      });
     });
   for (const queue of MANUAL_JOB_QUEUES)
     cmd
@@ -47,19 +36,9 @@ export function enqueueCommand(): Command {
       .description(`start a ${queue} job now`)
       .option('--force', queue === 'janitor' ? 'allow a retention under 1 day' : 'run even if not due')
       .action(async (o: { force?: boolean }) => {
-        const config = loadConfig();
-        const redis = createRedis(config.REDIS_URL, 'client');
-        const queues = createQueues({
-          redisUrl: config.REDIS_URL,
-          prefix: config.REDIS_PREFIX,
-          connection: redis,
-        });
-        try {
+        await withQueues(async (queues) => {
           out({ queue, jobId: await enqueueManualJob(queues, queue, o.force ? { force: true } : {}) });
-        } finally {
-          await queues.close();
-          redis.disconnect();
-        }
+        });
       });
   return cmd;
 }

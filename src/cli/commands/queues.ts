@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import { createQueues, QUEUE_NAMES } from '../../../queues/index.ts';
-import { loadConfig } from '../../config/index.ts';
-import { createRedis } from '../../redis.ts';
+import { QUEUE_NAMES } from '../../../queues/index.ts';
 import { parsePositiveInt, parseQueueList } from '../parse.ts';
+import { withQueues } from '../resources.ts';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
 
@@ -11,14 +10,7 @@ export function queuesCommand(): Command {
     .description('job counts per state per queue')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const config = loadConfig();
-      const redis = createRedis(config.REDIS_URL, 'client');
-      const queues = createQueues({
-        redisUrl: config.REDIS_URL,
-        prefix: config.REDIS_PREFIX,
-        connection: redis,
-      });
-      try {
+      await withQueues(async (queues) => {
         const rows: Record<string, Record<string, number>> = {};
         for (const name of QUEUE_NAMES) rows[name] = await queues.get(name).getJobCounts(...STATES);
         if (o.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -29,10 +21,7 @@ export function queuesCommand(): Command {
               `${name.padEnd(18)}${STATES.map((s) => String(c[s] ?? 0).padStart(12)).join('')}\n`,
             );
         }
-      } finally {
-        await queues.close();
-        redis.disconnect();
-      }
+      });
     });
 }
 
@@ -44,20 +33,10 @@ export function retryFailedCommand(): Command {
     .action(async (name: string, o: { count: string }) => {
       const [queue] = parseQueueList(name, 'queue');
       const count = parsePositiveInt(o.count, '--count');
-      const config = loadConfig();
-      const redis = createRedis(config.REDIS_URL, 'client');
-      const queues = createQueues({
-        redisUrl: config.REDIS_URL,
-        prefix: config.REDIS_PREFIX,
-        connection: redis,
-      });
-      try {
+      await withQueues(async (queues) => {
         const failed = await queues.get(queue!).getFailed(0, count - 1);
         for (const job of failed) await job.retry();
         process.stdout.write(`${JSON.stringify({ queue, retried: failed.length })}\n`);
-      } finally {
-        await queues.close();
-        redis.disconnect();
-      }
+      });
     });
 }

@@ -1,0 +1,25 @@
+import { createQueues, type QueueSet } from '../../queues/index.ts';
+import { type Config, loadConfig } from '../config/index.ts';
+import { createPool, type Pool } from '../db/pool.ts';
+
+/** For one-shot commands: the configuration and the queues, closed when `fn` is done. */
+export async function withQueues<T>(fn: (queues: QueueSet, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const queues = createQueues({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
+  try {
+    return await fn(queues, config);
+  } finally {
+    await queues.close();
+  }
+}
+
+/** For one-shot commands: the configuration and a small Postgres pool, closed when `fn` is done. */
+export async function withPool<T>(fn: (pool: Pool, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const pool = createPool(config.DATABASE_URL, { max: 1, applicationName: 'pleiades-cli' });
+  try {
+    return await fn(pool, config);
+  } finally {
+    await pool.end();
+  }
+}

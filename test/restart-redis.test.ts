@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../src/clock.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
+import { type Context, createContext } from '../workers/context.ts';
+import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { exited, spawnPleiades, waitFor } from './helpers/processes.ts';
+import { drain } from './helpers/queues.ts';
+import {
+  freePort,
+  type OwnRedis,
+  ownRedis,
+  served,
+  stagedCounts,
+  vaultMetrics,
+  watchWorldVideos,
+} from './helpers/reliability.ts';
+
+/**
+ * Redis goes away while two real worker processes track a watchlist, and comes back (a Redis of the
+ * test's own, with AOF, stopped and started on the same port and directory). The workers reconnect
+ * by themselves; no job is lost, every due video is tracked once, and YouTube is asked once per batch.
+ */
+let db: TestDatabase;
+let sim: Simulator;
+let redis: OwnRedis;
+let ctx: Context;
+let dir: string;
+let env: Record<string, string>;
+const KEYS = ['AIzaSy-redis-restart-key-one-000000', 'AIzaSy-redis-restart-key-two-000000'];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pleiades-redis-restart-'));
+  redis = ownRedis(join(dir), await freePort());
+  await redis.start();
+  db = await createTestDatabase();
+  // 150 ms a call: the workers always have batches in flight when Redis goes.
+  sim = await startSimulator({
+    keys: KEYS,
+    faults: { latencyMs: 150 },
+    world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
+  });
+  env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: '{pleiades}',
+    VAULT_DIR: join(dir, 'vault'),
+    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(KEYS),
+    YOUTUBE_API_ROOT: sim.url,
+    WORKER_LOCK_MS: '5000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    WORKER_CONCURRENCY: '4',
+    LOG_LEVEL: 'warn',
+  };
+  ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
+    simulator: false,
+    events: false,
+  });
+});
+afterAll(async () => {
+  await ctx?.close();
+  await sim?.close();
+  await redis?.stop();
+  await db?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a Redis restart while workers run', () => {
+  it('loses no job: the workers reconnect by themselves and every due video is tracked once', async () => {
+    const now = Date.now();
+    await watchWorldVideos(ctx.pool, sim.world, now, 3000, now - 20 * DAY_MS, now - DAY_MS);
+    expect((await dispatchTracker(ctx.deps)).jobs).toBe(60);
+    const tracker = ctx.queues.get('tracker');
+    const workers = [1, 2].map(() => spawnPleiades(['worker', '--queues', 'tracker'], env));
+    try {
+      await waitFor('jobs completing', async () => {
+        const c = await tracker.getJobCounts('completed', 'active');
+        return c.completed! >= 10 && c.active! > 0;
+      });
+      await redis.stop();
+      // Down for three seconds: the workers' calls finish, their acknowledgements cannot be written.
+      await new Promise((r) => setTimeout(r, 3000));
+      await redis.start();
+      await drain(ctx.queues, ['tracker'], 60_000);
+      for (const w of workers) expect(w.exitCode, w.output()).toBe(null);
+      expect((await tracker.getFailed()).map((j) => j.failedReason)).toEqual([]);
+      // Every job survived the restart (AOF) and finished: none lost, none twice.
+      expect(await tracker.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({
+        completed: 60,
+        failed: 0,
+        waiting: 0,
+        delayed: 0,
+      });
+      expect(await stagedCounts(ctx.pool)).toEqual({ rows: 3000, videos: 3000, maxPerVideo: 1 });
+      // A job run again after the outage found its batch done (the fence) and did not call YouTube.
+      expect(served(sim.stats(), 'videos.list').ok).toBe(60);
+      const scheduled = await ctx.pool.query(
+        'SELECT count(DISTINCT v)::int AS n FROM (SELECT unnest(video_ids) AS v FROM watchlist_schedule) x',
+      );
+      expect(scheduled.rows[0].n).toBe(3000);
+      await ctx.deps.vault.flush(ctx.pool, { clock: ctx.deps.clock, force: true });
+      const rows = await vaultMetrics(ctx.deps.vault.provider);
+      expect(rows.length).toBe(3000);
+      expect(new Set(rows.map((r) => r.video_id)).size).toBe(3000);
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      for (const w of workers) expect(await exited(w), w.output()).toBe(0);
+    }
+  });
+});
