@@ -10,5 +10,7 @@ export default defineConfig({
     // parallel; two at a time suits the 2-core machines CI runs on.
     maxWorkers: 2,
     pool: 'forks',
+    // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
   },
 });

@@ -63,7 +63,9 @@ export async function benchCycle(opts: { hours: number; videosPerDay?: number })
       for (let i = 0; i < ids.length; i += 50)
         await addToWatchlist(
           ctx.pool,
-          ids.slice(i, i + 50).map((id) => ({ id, publishedAt: sim.world.publishedAt(sim.world.indexOf(id)) })),
+          ids
+            .slice(i, i + 50)
+            .map((id) => ({ id, publishedAt: sim.world.publishedAt(sim.world.indexOf(id)) })),
           now,
         );
       const d = await dispatchTracker(ctx.deps);

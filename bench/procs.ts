@@ -136,7 +136,12 @@ export function unitsCharged(s: SimulatorStats): { total: number; calls: number;
 }
 
 /** A Redis key prefix of the benchmark's own, deleted afterwards. */
-export async function benchRedis(): Promise<{ url: string; prefix: string; redis: Redis; drop(): Promise<void> }> {
+export async function benchRedis(): Promise<{
+  url: string;
+  prefix: string;
+  redis: Redis;
+  drop(): Promise<void>;
+}> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `{bench-${randomBytes(4).toString('hex')}}`;
   const redis = createRedis(url);

@@ -201,7 +201,6 @@ export async function trackerTemplate(name: string, videos: number, now: number)
   return db;
 }
 
-
 export interface TrackerConfig {
   procs: number;
   concurrency: number;

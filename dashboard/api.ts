@@ -4,6 +4,7 @@ import { NotFoundError, ValidationError } from '../src/errors/index.ts';
 import { addSearchQueries, trackVideos } from '../src/manual.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import type { DashboardDeps } from './deps.ts';
+import { discoveryRouter } from './discovery.ts';
 import { checkHealth } from './health.ts';
 import { BODY_LIMIT_BYTES, parseWith, sendError } from './http.ts';
 import { isManualQueue, MANUAL_QUEUES, searchQueriesBody, trackBody } from './schemas.ts';
@@ -122,6 +123,8 @@ export function apiRouter(deps: DashboardDeps): Router {
   router.get('/stats', async (_req, res) => {
     res.json(await stats());
   });
+
+  router.use(discoveryRouter(deps));
 
   router.get('/health', async (_req, res) => {
     const report = await checkHealth(deps);

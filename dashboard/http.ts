@@ -19,7 +19,9 @@ export function sendError(res: Response, status: number, error: string, details:
 export function parseWith<S extends z.ZodType>(schema: S, data: unknown, root = 'body'): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const field = (path: PropertyKey[]) => (path.length ? path.map(String).join('.') : root);
+  // An empty key ({"": 1}) is named too, as "": a field name is never empty.
+  const field = (path: PropertyKey[]) =>
+    path.length ? path.map((p) => (p === '' ? '""' : String(p))).join('.') : root;
   throw new ValidationError(
     r.error.issues.flatMap((i) =>
       // A refused extra field is named itself, not its parent object.

@@ -7,6 +7,7 @@ import { countVideos } from '../src/dao/videos.ts';
 import { countDueByTier, countWatchlistByTier, oldestDueLagMs } from '../src/dao/watchlist.ts';
 import { type DurationHistogram, readJobDurations } from '../src/metrics/jobDurations.ts';
 import type { DashboardDeps } from './deps.ts';
+import { discoveryMetrics } from './discovery.ts';
 
 /**
  * Prometheus metrics of the whole system, not of this process: every figure is read at scrape time
@@ -224,6 +225,8 @@ export function createMetrics(deps: DashboardDeps): MetricsEndpoint {
       [() => quotaUsed.reset(), () => quotaLimit.reset(), () => keys.reset()],
     ]);
   if (deps.vault) sources.push(['vault', fromVault, [drop(vaultBytes)]]);
+  const discovery = discoveryMetrics(registry, deps);
+  sources.push(['discovery', discovery.read, discovery.clear]);
 
   return {
     registry,

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
+import { websubSettings } from '../src/websub/settings.ts';
 import { apiRouter } from './api.ts';
 import { type Bundle, loadBundle, PUBLIC_DIR } from './assets.ts';
 import {
@@ -16,6 +17,7 @@ import { BULL_BOARD_PATH, bullBoardRouter } from './bullBoard.ts';
 import type { DashboardDeps } from './deps.ts';
 import { errorHandler, sendError } from './http.ts';
 import { createMetrics } from './metrics.ts';
+import { websubRouter } from './websub.ts';
 
 export type { DashboardDeps, HydraView, KeyView, VaultView } from './deps.ts';
 
@@ -56,6 +58,9 @@ export function createDashboardApp(
     }
     next();
   });
+  // The WebSub callback is the hub's, not an operator's: its notifications carry their own HMAC.
+  const websub = websubSettings(deps.config);
+  if (websub) app.use(websubRouter(deps, websub));
   app.use(originGuard(open));
   app.use(loginRoutes(creds, limiter));
   app.use(requireAuth(creds, limiter));

@@ -59,6 +59,25 @@ export const payloadSchemas = {
   painter: z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   /** Computes ML features for hot videos. */
   scribe: z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
+  /** Follows candidate channels and claims due channels for polling, within the channel budget. */
+  'channel-dispatch': z.object({}).strict(),
+  /**
+   * Reads the uploads playlists of up to 500 claimed channels; `leaseUntil` (epoch ms) is the claim's
+   * fencing token.
+   */
+  'channel-poll': z
+    .object({
+      leaseUntil: z.number().int(),
+      channelIds: z
+        .array(z.string().regex(/^UC[A-Za-z0-9_-]{22}$/, { message: 'expected a YouTube channel id (UC…)' }))
+        .min(1)
+        .max(500),
+    })
+    .strict(),
+  /** Asks the WebSub hub for new and expiring subscriptions of followed channels. */
+  'websub-subscribe': z.object({}).strict(),
+  /** Fetches and ingests video ids that WebSub announced (videos.list, 50 a call). */
+  'websub-ingest': z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   /** Writes staged snapshots to the vault as Parquet. */
   'vault-flush': z.object({ force: z.boolean().optional() }).strict(),
   /** Merges each finished day's Parquet files into one (or only `date`'s). */
@@ -97,6 +116,10 @@ export const defaultJobOptions: Record<QueueName, JobsOptions> = {
   janitor: { attempts: 5, backoff: { type: 'exponential', delay: 30_000 }, ...keep },
   painter: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, ...keep },
   scribe: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, ...keep },
+  'channel-dispatch': { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },
+  'channel-poll': { attempts: 8, backoff: { type: 'exponential', delay: 5_000 }, ...keep },
+  'websub-subscribe': { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },
+  'websub-ingest': { attempts: 8, backoff: { type: 'exponential', delay: 5_000 }, ...keep },
   'vault-flush': { attempts: 20, backoff: { type: 'exponential', delay: 5_000 }, ...keep },
   'vault-compact': { attempts: 10, backoff: { type: 'exponential', delay: 60_000 }, ...keep },
 };

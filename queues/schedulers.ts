@@ -1,4 +1,5 @@
 import type { Config } from '../src/config/index.ts';
+import { websubSettings } from '../src/websub/settings.ts';
 import type { QueueName } from './definitions.ts';
 import type { QueueSet } from './index.ts';
 
@@ -10,6 +11,11 @@ export function scheduleEvery(config: Config): Partial<Record<QueueName, number 
     janitor: config.JANITOR_EVERY_S * 1000,
     painter: config.PAINTER_EVERY_S * 1000,
     scribe: config.SCRIBE_EVERY_S * 1000,
+    'channel-dispatch': config.CHANNEL_DISPATCH_EVERY_S * 1000,
+    // WebSub runs only with a public callback URL (websubSettings refuses one without a secret).
+    ...(websubSettings(config)
+      ? { 'websub-subscribe': config.WEBSUB_EVERY_S * 1000, 'websub-ingest': config.WEBSUB_INGEST_EVERY_S * 1000 }
+      : {}),
     // The flush job runs often and decides by itself (rows staged, age of the oldest) whether to write.
     'vault-flush': Math.min(30_000, config.VAULT_FLUSH_INTERVAL_S * 1000),
     // Once a day, after the UTC day's partition is complete (not at every start, unlike an interval).

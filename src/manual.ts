@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { enqueue, type QueueSet } from '../queues/index.ts';
+import { followChannels } from './dao/followedChannels.ts';
 import { addToSearchQueue, normalizeQuery, type SearchQuery } from './dao/searchQueue.ts';
 import { getVideos } from './dao/videos.ts';
 import { addToWatchlist } from './dao/watchlist.ts';
@@ -97,6 +98,29 @@ export async function trackVideos(
     policy,
   );
   return { added, alreadyTracked: clean.length - added };
+}
+
+export const channelIdInput = z
+  .string({ message: 'expected a string' })
+  .trim()
+  .regex(/^UC[A-Za-z0-9_-]{22}$/, { message: 'expected a YouTube channel id (UC and 22 characters)' });
+
+/**
+ * Follows channels by hand: their uploads playlists are polled from the next channel dispatch on (and,
+ * with WebSub configured, subscribed to). Returns the ids newly followed and those followed already.
+ */
+export async function followChannelsByHand(
+  pool: Pool,
+  ids: unknown[],
+  now: number,
+): Promise<{ followed: string[]; alreadyFollowed: string[] }> {
+  if (ids.length === 0) throw new ValidationError([{ field: 'channelIds', message: 'no channel id given' }]);
+  if (ids.length > 1000)
+    throw new ValidationError([{ field: 'channelIds', message: 'at most 1000 channels at once' }]);
+  const clean = [...new Set(ids.map((id, i) => check(channelIdInput, id, `channelIds.${i}`)))];
+  const followed = await followChannels(pool, clean, new Date(now));
+  const added = new Set(followed);
+  return { followed, alreadyFollowed: clean.filter((id) => !added.has(id)) };
 }
 
 export function isManualJobQueue(s: string): s is ManualJobQueue {

@@ -23,7 +23,8 @@ export function candidateTerms(texts: { title: string; tags: string[] }[]): Map<
       if (n.length >= 3 && n.length <= 40) seen.add(n);
     }
     for (const w of seen) {
-      if (w.length < 3 || STOPWORDS.has(w) || /^\d+$/.test(w)) continue;
+      // Longer than any real search term (and a query may hold 200 characters at most).
+      if (w.length < 3 || w.length > 40 || STOPWORDS.has(w) || /^\d+$/.test(w)) continue;
       counts.set(w, (counts.get(w) ?? 0) + 1);
     }
   }

@@ -18,15 +18,54 @@ export interface TierPolicy {
   hourlyUntilMs: number;
   /** …then DAILY while younger than this, then WEEKLY. */
   dailyUntilMs: number;
+  /** Velocity-aware tiers (docs/dataset.md); absent or disabled: the tier follows age alone. */
+  velocity?: VelocityPolicy;
+}
+
+/**
+ * How views gained per hour between a video's last two snapshots move it off its age tier. Thresholds
+ * are views per hour; a video already in the faster tier keeps it down to half the threshold, so that a
+ * rate hovering around a threshold does not flip the tier at every poll.
+ */
+export interface VelocityPolicy {
+  enabled: boolean;
+  /** At or above: HOURLY, whatever the age (a late-viral video comes back). */
+  hourlyVph: number;
+  /** At or above: at least DAILY (a WEEKLY-age video growing again). */
+  dailyVph: number;
+  /** Below: WEEKLY early (dormant)… */
+  dormantVph: number;
+  /** …but only once the video is at least this old. */
+  dormantAfterMs: number;
 }
 
 export const policyFromConfig = (c: {
   TIER_HOURLY_UNTIL_H: number;
   TIER_DAILY_UNTIL_D: number;
+  TIER_VELOCITY_ENABLED?: boolean;
+  TIER_VELOCITY_HOURLY_VPH?: number;
+  TIER_VELOCITY_DAILY_VPH?: number;
+  TIER_VELOCITY_DORMANT_VPH?: number;
+  TIER_VELOCITY_DORMANT_AFTER_H?: number;
 }): TierPolicy => ({
   hourlyUntilMs: c.TIER_HOURLY_UNTIL_H * HOUR_MS,
   dailyUntilMs: c.TIER_DAILY_UNTIL_D * DAY_MS,
+  velocity: {
+    enabled: c.TIER_VELOCITY_ENABLED ?? false,
+    hourlyVph: c.TIER_VELOCITY_HOURLY_VPH ?? DEFAULT_VELOCITY.hourlyVph,
+    dailyVph: c.TIER_VELOCITY_DAILY_VPH ?? DEFAULT_VELOCITY.dailyVph,
+    dormantVph: c.TIER_VELOCITY_DORMANT_VPH ?? DEFAULT_VELOCITY.dormantVph,
+    dormantAfterMs: (c.TIER_VELOCITY_DORMANT_AFTER_H ?? DEFAULT_VELOCITY.dormantAfterMs / HOUR_MS) * HOUR_MS,
+  },
 });
+
+export const DEFAULT_VELOCITY: VelocityPolicy = {
+  enabled: false,
+  hourlyVph: 1000,
+  dailyVph: 50,
+  dormantVph: 1,
+  dormantAfterMs: 72 * HOUR_MS,
+};
 
 export const DEFAULT_POLICY: TierPolicy = { hourlyUntilMs: 48 * HOUR_MS, dailyUntilMs: 30 * DAY_MS };
 
@@ -37,17 +76,49 @@ export function tierForAge(ageMs: number, policy: TierPolicy = DEFAULT_POLICY): 
   return Tier.WEEKLY;
 }
 
+/** How fast a video grew between its last two snapshots, and the tier it was in. */
+export interface Growth {
+  /** Views gained per hour between the previous snapshot and this one; null when unknown. */
+  viewsPerHour: number | null;
+  previousTier: TierCode;
+}
+
+/**
+ * The tier of a video of this age growing at this rate. Deterministic: the age tier, then, when the
+ * policy's velocity rules are enabled and the rate is known, in this order: at or above `hourlyVph` →
+ * HOURLY; at or above `dailyVph` → at least DAILY; below `dormantVph` and at least `dormantAfterMs`
+ * old → WEEKLY. A video in the faster tier already keeps it down to half of its threshold.
+ */
+export function tierFor(
+  ageMs: number,
+  growth: Growth | undefined,
+  policy: TierPolicy = DEFAULT_POLICY,
+): TierCode {
+  const byAge = tierForAge(ageMs, policy);
+  const v = policy.velocity;
+  const vph = growth?.viewsPerHour;
+  if (!v?.enabled || vph === null || vph === undefined || !growth) return byAge;
+  const keep = (tier: TierCode, threshold: number) =>
+    growth.previousTier <= tier ? threshold / 2 : threshold;
+  if (vph >= keep(Tier.HOURLY, v.hourlyVph)) return Tier.HOURLY;
+  if (byAge === Tier.WEEKLY && vph >= keep(Tier.DAILY, v.dailyVph)) return Tier.DAILY;
+  if (vph < v.dormantVph && ageMs >= v.dormantAfterMs) return Tier.WEEKLY;
+  return byAge;
+}
+
 /**
  * Tier and next track time (epoch ms) after a snapshot taken at `now` of a video published at
- * `publishedAt`. The interval is the tier's, but never past the moment the video enters a slower tier
- * (a video 47h old is tracked again within the hour, not a day later).
+ * `publishedAt`: the tier's interval from now, in whole minutes. The tier follows age (a video 47h old
+ * is tracked again within the hour, then daily) and, with `growth` and velocity rules in the policy,
+ * how fast it grows (`tierFor`).
  */
 export function nextTrack(
   publishedAt: number,
   now: number,
   policy: TierPolicy = DEFAULT_POLICY,
+  growth?: Growth,
 ): { tier: TierCode; nextAt: number } {
-  const tier = tierForAge(now - publishedAt, policy);
+  const tier = tierFor(now - publishedAt, growth, policy);
   const interval = TIER_INTERVAL_MS[TIER_NAMES[tier] as Exclude<TierName, 'GONE'>];
   return { tier, nextAt: Math.ceil((now + interval) / MINUTE_MS) * MINUTE_MS };
 }

@@ -37,7 +37,13 @@ async function advance(ms: number, step: number) {
 
 beforeAll(async () => {
   s = await startTestSystem({
-    env: { HUNTER_MAX_PAGES: '2', SNOWBALL_PER_PARENT: '3', TRACKER_MISSES_BEFORE_GONE: '3' },
+    // Tiers by age alone here; velocity-aware tiers have their own tests (dataset.test.ts).
+    env: {
+      HUNTER_MAX_PAGES: '2',
+      SNOWBALL_PER_PARENT: '3',
+      TRACKER_MISSES_BEFORE_GONE: '3',
+      TIER_VELOCITY_ENABLED: 'false',
+    },
     simulator: { world: { videosPerDay: 3000, historyDays: 40, deletedFraction: 0, privateFraction: 0 } },
   });
 });

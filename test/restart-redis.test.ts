@@ -87,7 +87,15 @@ describe('a Redis restart while workers run', () => {
       await new Promise((r) => setTimeout(r, 3000));
       await redis.start();
       await drain(ctx.queues, ['tracker'], 60_000);
-      for (const w of workers) expect(w.exitCode, w.output()).toBe(null);
+      for (const w of workers) {
+        expect(w.exitCode, w.output()).toBe(null);
+        // What they said during the outage went to the JSON log, not raw to stderr.
+        const lines = w.output().split('\n').slice(1).filter(Boolean);
+        expect(
+          lines.filter((l) => !l.startsWith('{')),
+          w.output(),
+        ).toEqual([]);
+      }
       expect((await tracker.getFailed()).map((j) => j.failedReason)).toEqual([]);
       // Every job survived the restart (AOF) and finished: none lost, none twice.
       expect(await tracker.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({

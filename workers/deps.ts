@@ -15,6 +15,8 @@ import type { ApiMethod } from '../src/youtube/quotaCosts.ts';
 export interface HydraLike {
   call<T>(o: { pool?: string; method: ApiMethod }, fn: (key: string) => Promise<T>): Promise<T>;
   remaining(pool?: string): Promise<{ search: number; units: number }>;
+  /** Each key's use today, by fingerprint (the discovery budget reads it). */
+  keys(): Promise<{ pool: string; state: string; searchUsed: number; unitsUsed: number }[]>;
 }
 
 export interface SearchItem {
@@ -54,6 +56,11 @@ export interface ChannelItem {
   contentDetails?: { relatedPlaylists?: { uploads?: string | null } | null } | null;
 }
 
+export interface PlaylistItem {
+  snippet?: { publishedAt?: string | null; resourceId?: { videoId?: string | null } | null } | null;
+  contentDetails?: { videoId?: string | null; videoPublishedAt?: string | null } | null;
+}
+
 export interface YouTubeLike {
   searchList(
     key: string,
@@ -71,6 +78,11 @@ export interface YouTubeLike {
     parts?: ('snippet' | 'statistics' | 'contentDetails' | 'status')[],
   ): Promise<{ items: VideoItem[] }>;
   channelsList(key: string, ids: string[]): Promise<{ items: ChannelItem[] }>;
+  playlistItemsList(
+    key: string,
+    playlistId: string,
+    pageToken?: string,
+  ): Promise<{ nextPageToken?: string | null; items: PlaylistItem[] }>;
   videoCategoriesList(
     key: string,
     regionCode?: string,

@@ -1,14 +1,17 @@
 import type { Payload } from '../queues/index.ts';
-import { HOUR_MS } from '../src/clock.ts';
+import { DAY_MS, HOUR_MS } from '../src/clock.ts';
 import {
   addToSearchQueue,
   existingQueries,
   normalizeQuery,
   updateSearchState,
 } from '../src/dao/searchQueue.ts';
+import { insertSearchPage } from '../src/dao/searchRanks.ts';
 import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
+import { noteSpentTrackingQuota } from '../src/dataset/incidents.ts';
 import { withTransaction } from '../src/db/pool.ts';
+import { recordFound } from '../src/discovery/record.ts';
 import { snowballQueries } from '../src/snowball.ts';
 import { isVideoId } from '../src/videoId.ts';
 import { parseDurationSeconds } from '../src/youtube/client.ts';
@@ -46,8 +49,10 @@ export async function hunt(deps: AgentDeps, job: Payload<'hunter'>): Promise<Hun
       )
     : { items: [] as VideoItem[] };
   const queryId = BigInt(job.queryId);
+  const asked = new Set(ids);
   const videos = details.items
-    .filter((v) => isVideoId(v.id) && v.snippet?.publishedAt)
+    // Only what was asked for, published when YouTube could have published it.
+    .filter((v) => asked.has(v.id) && isPlausiblePublishedAt(v.snippet?.publishedAt, clock.now()))
     .map((v) => toMetadata(v, queryId));
   const now = clock.now();
   const snowballed: string[] = [];
@@ -56,8 +61,26 @@ export async function hunt(deps: AgentDeps, job: Payload<'hunter'>): Promise<Hun
   await withTransaction(pool, async (tx) => {
     newIds = await ingestVideoMetadata(tx, videos, new Date(now));
     await addToWatchlist(tx, videos, now, deps.policy);
+    // What YouTube surfaced for the query, in its order (the vault's ranks/).
+    await insertSearchPage(tx, {
+      queryId,
+      query: job.query,
+      pageToken: job.pageToken,
+      runAt: now,
+      order: 'date',
+      publishedAfter: job.publishedAfter,
+      videoIds: page.items.map((i) => (isVideoId(i.id.videoId) ? i.id.videoId : null)),
+    });
+    const byId = new Map(videos.map((v) => [v.id, v]));
+    // The route's figures of the day, and a hit for each new video's channel (the follow policy's input).
+    await recordFound(tx, {
+      route: 'search',
+      now,
+      found: newIds.map((id) => byId.get(id)!),
+      units: ids.length ? 1 : 0,
+      searchCalls: 1,
+    });
     if (newIds.length) {
-      const byId = new Map(videos.map((v) => [v.id, v]));
       await deps.emit(
         'video.discovered',
         newIds.map((id) => ({
@@ -107,19 +130,34 @@ export async function hunt(deps: AgentDeps, job: Payload<'hunter'>): Promise<Hun
       rerunAfterMs: config.HUNTER_RERUN_AFTER_H * HOUR_MS,
     });
   });
+  // Units spent here may be the tracking pool's last (shared keys): polls it delays are then `quota`.
+  await noteSpentTrackingQuota(deps, now);
   return { found: ids.length, newVideos: newIds.length, nextPageToken, snowballed };
 }
 
-function toMetadata(v: VideoItem, sourceQueryId: bigint): VideoMetadata {
+/**
+ * YouTube opened in 2005, and nothing is published tomorrow: any other time is not one YouTube would
+ * report (a year 9999 would not even fit the watchlist's minutes).
+ */
+export function isPlausiblePublishedAt(iso: string | null | undefined, now: number): boolean {
+  const t = iso ? Date.parse(iso) : Number.NaN;
+  return t >= Date.UTC(2005, 0, 1) && t <= now + DAY_MS;
+}
+
+/** Text as stored: no NUL (Postgres text cannot hold it), and far more than YouTube's own limits. */
+const text = (s: string | null | undefined, max: number): string =>
+  (s ?? '').replaceAll('\u0000', '').slice(0, max);
+
+export function toMetadata(v: VideoItem, sourceQueryId: bigint | null): VideoMetadata {
   const s = v.snippet!;
   const category = Number(s.categoryId);
   return {
     id: v.id,
-    channelId: s.channelId ?? '',
-    channelTitle: s.channelTitle ?? '',
-    title: s.title ?? '',
-    description: (s.description ?? '').slice(0, 5000),
-    tags: (s.tags ?? []).slice(0, 100),
+    channelId: text(s.channelId, 64), // 24 characters at YouTube; the events carry at most 64
+    channelTitle: text(s.channelTitle, 1000),
+    title: text(s.title, 1000),
+    description: text(s.description, 5000),
+    tags: (s.tags ?? []).slice(0, 100).map((t) => text(t, 500)),
     categoryId: Number.isInteger(category) ? category : null,
     durationS: v.contentDetails?.duration ? parseDurationSeconds(v.contentDetails.duration) : null,
     publishedAt: new Date(s.publishedAt!),

@@ -1,4 +1,6 @@
 import type { Payload, QueueName } from '../queues/index.ts';
+import { dispatchChannels } from './channel-dispatch.ts';
+import { pollChannels } from './channel-poll.ts';
 import type { AgentDeps } from './deps.ts';
 import { hunt } from './hunter.ts';
 import { dispatchHunter } from './hunter-dispatch.ts';
@@ -8,6 +10,7 @@ import { scribe } from './scribe.ts';
 import { track } from './tracker.ts';
 import { dispatchTracker } from './tracker-dispatch.ts';
 import { runVaultFlush } from './vault-flush.ts';
+import { ingestAnnounced, subscribeChannels } from './websub.ts';
 
 type Processor<Q extends QueueName> = (deps: AgentDeps, data: Payload<Q>) => Promise<unknown>;
 
@@ -20,6 +23,10 @@ export const processors: { [Q in QueueName]: Processor<Q> } = {
   janitor: runJanitor,
   painter: paint,
   scribe,
+  'channel-dispatch': (deps) => dispatchChannels(deps),
+  'channel-poll': pollChannels,
+  'websub-subscribe': (deps) => subscribeChannels(deps),
+  'websub-ingest': ingestAnnounced,
   'vault-flush': async (deps, data) => {
     const t0 = Date.now();
     try {
@@ -50,6 +57,6 @@ export const processors: { [Q in QueueName]: Processor<Q> } = {
 /** Concurrency per queue in one worker process: API-bound queues run many jobs at once. */
 export function defaultConcurrency(name: QueueName, workerConcurrency: number): number {
   if (name === 'tracker') return workerConcurrency;
-  if (name === 'hunter') return Math.max(1, Math.ceil(workerConcurrency / 4));
+  if (name === 'hunter' || name === 'channel-poll') return Math.max(1, Math.ceil(workerConcurrency / 4));
   return 1;
 }

@@ -16,8 +16,10 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import type { DiscoveryView } from '../discovery.ts';
 import type { HealthReport } from '../health.ts';
 import type { Stats } from '../stats.ts';
+import { renderDiscovery } from './discovery.ts';
 
 /**
  * The overview page: fetches /api/stats, /api/queues and /api/health, draws them, and does it again
@@ -364,6 +366,7 @@ async function refresh(): Promise<void> {
     renderStats(stats);
     renderQueues(queues.queues);
     renderHealth(health);
+    renderDiscovery(await api<DiscoveryView>('/api/discovery'));
     updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     updated.classList.remove('error');
     document.body.dataset.loaded = 'true';

@@ -28,7 +28,8 @@ export function parsePositiveInt(s: string, field: string, max = 1_000_000): num
 }
 
 export function parseInteger(s: string, field: string): number {
-  if (!/^-?\d+$/.test(s))
+  // Beyond 2^53 a number is no longer the one typed: refused rather than silently rounded.
+  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
     throw new ValidationError([{ field, message: `expected a whole number, got ${JSON.stringify(s)}` }]);
   return Number(s);
 }

@@ -1,4 +1,16 @@
+import { isIP } from 'node:net';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+
+/** The parser BullMQ's job schedulers use, so a pattern accepted here is one they accept. */
+const isCronPattern = (s: string): boolean => {
+  try {
+    CronExpressionParser.parse(s, { tz: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * Every environment variable Pleiades reads, in one schema. `.env.example` lists the same names;
@@ -86,7 +98,17 @@ export const envSchema = z.object({
     .default('{pleiades}'),
 
   PORT: int(0, 65535).default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  HOST: z
+    .string()
+    .refine(
+      (h) =>
+        isIP(h) !== 0 ||
+        /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h),
+      {
+        message: 'expected a host name or an IP address to listen on, like 127.0.0.1 or 0.0.0.0 (no port)',
+      },
+    )
+    .default('127.0.0.1'),
   DASHBOARD_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
   DASHBOARD_USER: z.string().min(1).optional(),
   DASHBOARD_PASSWORD: z.string().min(8, { message: 'expected at least 8 characters' }).optional(),
@@ -98,6 +120,7 @@ export const envSchema = z.object({
   VAULT_COMPACT_CRON: z
     .string()
     .regex(/^(\S+\s+){4,5}\S+$/, { message: 'expected a cron pattern of 5 or 6 fields, like "20 0 * * *"' })
+    .refine(isCronPattern, { message: 'expected a valid cron pattern, like "20 0 * * *"' })
     .default('20 0 * * *'),
   GCS_BUCKET: z.string().min(1).optional(),
   GCS_PREFIX: z.string().default(''),
@@ -132,6 +155,14 @@ export const envSchema = z.object({
 
   TIER_HOURLY_UNTIL_H: num(0).default(48),
   TIER_DAILY_UNTIL_D: num(0).default(30),
+  /** Velocity-aware tiers (docs/dataset.md): views gained per hour move a video off its age tier. */
+  TIER_VELOCITY_ENABLED: bool.default(true),
+  TIER_VELOCITY_HOURLY_VPH: num(0).default(1000),
+  TIER_VELOCITY_DAILY_VPH: num(0).default(50),
+  TIER_VELOCITY_DORMANT_VPH: num(0).default(1),
+  TIER_VELOCITY_DORMANT_AFTER_H: num(0).default(72),
+  /** Titles are read (part=snippet) at most once per this many hours while the hot row exists; 0: never. */
+  TRACKER_TITLE_CHECK_H: num(0).default(24),
   TRACKER_MISSES_BEFORE_GONE: int(1, 1000).default(3),
   TRACKER_LEASE_S: int(30).default(900),
   TRACKER_DISPATCH_EVERY_S: int(1).default(10),
@@ -143,7 +174,43 @@ export const envSchema = z.object({
   HUNTER_LEASE_S: int(10).default(300),
   SNOWBALL_MAX_DEPTH: int(0, 100).default(3),
   SNOWBALL_PER_PARENT: int(0, 1000).default(5),
-  SEED_QUERIES: z.string().default('music,gaming,cooking'),
+  SEED_QUERIES: z
+    .string()
+    .refine((s) => s.split(',').every((q) => q.trim().length <= 200), {
+      message: 'expected comma-separated queries of at most 200 characters each',
+    })
+    .default('music,gaming,cooking'),
+
+  /** Discovery beyond search: followed channels, WebSub, the daily budget (README "Discovery routes"). */
+  CHANNEL_AUTO_FOLLOW: z.enum(['all', 'threshold', 'none']).default('all'),
+  CHANNEL_FOLLOW_MIN_HITS: int(1).default(3),
+  CHANNEL_FOLLOW_MIN_SUBSCRIBERS: int(0).default(0),
+  CHANNEL_POOL: z.string().min(1).default('hunting'),
+  CHANNEL_DISPATCH_EVERY_S: int(1).default(60),
+  CHANNEL_MAX_PER_DISPATCH: int(1).default(2000),
+  CHANNEL_POLL_BATCH: int(1, 500).default(25),
+  CHANNEL_POLL_LEASE_S: int(30).default(600),
+  CHANNEL_POLL_MIN_S: int(60).default(3600),
+  CHANNEL_POLL_MAX_S: int(60).default(604_800),
+  CHANNEL_POLL_TARGET_VIDEOS: num(0.01).default(1),
+  CHANNEL_POLL_MAX_PAGES: int(1, 100).default(4),
+  CHANNEL_FIRST_POLL_PAGES: int(1, 100).default(1),
+  DISCOVERY_SHARE_SEARCH: num(0, 1).default(0.02),
+  DISCOVERY_SHARE_CHANNELS: num(0, 1).default(0.38),
+  DISCOVERY_SHARE_TRACKING: num(0, 1).default(0.6),
+  DISCOVERY_PACE_SLACK: num(0, 1).default(0.05),
+  WEBSUB_CALLBACK_URL: url(['http:', 'https:']).optional(),
+  WEBSUB_SECRET: z
+    .string()
+    .min(16, { message: 'expected at least 16 characters' })
+    .max(199, { message: 'expected at most 199 characters (the hub limit)' })
+    .optional(),
+  WEBSUB_HUB_URL: url(['http:', 'https:']).default('https://pubsubhubbub.appspot.com/subscribe'),
+  WEBSUB_LEASE_S: int(60).default(432_000),
+  WEBSUB_RENEW_BEFORE_S: int(60).default(86_400),
+  WEBSUB_EVERY_S: int(1).default(60),
+  WEBSUB_INGEST_EVERY_S: int(1).default(10),
+  WEBSUB_POLL_FACTOR: num(1).default(6),
 
   PAINTER_EVERY_S: int(1).default(60),
   SCRIBE_EVERY_S: int(1).default(60),

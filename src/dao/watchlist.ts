@@ -1,4 +1,11 @@
 import { fromEpochMinutes, toEpochMinutes } from '../clock.ts';
+import {
+  decodeBatch,
+  encodeObservation,
+  OBS_BYTES,
+  type Observation,
+  UNKNOWN,
+} from '../dataset/observation.ts';
 import type { Queryable } from '../db/pool.ts';
 import { type TierCode, type TierName, type TierPolicy, tierForAge, tierName } from '../tiers.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
@@ -23,7 +30,7 @@ export interface WatchlistEntry {
 export interface ClaimedBatch {
   batchId: string;
   tier: TierCode;
-  /** When the batch was due (epoch minutes): the planned snapshot time of its videos. */
+  /** When the batch was due (epoch minutes): the planned snapshot time of its videos, kept across claims. */
   dueMin: number;
   leaseMin: number;
   videos: { id: string; publishedMin: number; tier: TierCode; misses: number; lastTrackedMin: number }[];
@@ -84,9 +91,9 @@ export async function claimDueBatches(
        LIMIT $3
        FOR UPDATE SKIP LOCKED),
      claimed AS (
-       UPDATE watchlist_schedule s SET due_min = $4
+       UPDATE watchlist_schedule s SET due_min = $4, planned_min = coalesce(s.planned_min, c.due_min)
        FROM c WHERE s.id = c.id
-       RETURNING s.id, s.tier, c.due_min, s.last_tracked_min, s.video_ids)
+       RETURNING s.id, s.tier, s.planned_min AS due_min, s.last_tracked_min, s.video_ids)
      SELECT claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min,
             array_agg(w.video_id ORDER BY w.video_id) AS ids,
             array_agg(w.published_min ORDER BY w.video_id) AS published,
@@ -126,6 +133,30 @@ export async function batchesStillLeased(
   return new Set(r.rows.map((x) => String(x.id)));
 }
 
+/**
+ * The batches still held by the claim that set `leaseMin`, with each of their videos' last observation
+ * (one statement: the tracker's lease check).
+ */
+export async function leasedObservations(
+  db: Queryable,
+  batchIds: string[],
+  leaseMin: number,
+): Promise<{ held: Set<string>; observations: Map<string, Observation> }> {
+  const held = new Set<string>();
+  const observations = new Map<string, Observation>();
+  if (batchIds.length === 0) return { held, observations };
+  const r = await db.query<{ id: bigint; video_ids: bigint[]; obs: Buffer | null }>(
+    'SELECT id, video_ids, obs FROM watchlist_schedule WHERE id = ANY($1::bigint[]) AND due_min = $2',
+    [batchIds, leaseMin],
+  );
+  for (const row of r.rows) {
+    held.add(String(row.id));
+    const obs = decodeBatch(row.obs, row.video_ids.length);
+    for (const [i, id] of row.video_ids.entries()) observations.set(bigIntToVideoId(id), obs[i]!);
+  }
+  return { held, observations };
+}
+
 export interface ScheduleUpdate {
   videoId: string;
   /** The new tier; GONE videos get no next batch. */
@@ -139,6 +170,8 @@ export interface ScheduleUpdate {
   /** Tier and misses before this update: the watchlist row is only written when they change. */
   previousTier: TierCode;
   previousMisses: number;
+  /** The video's observation to keep in its next batch (src/dataset/observation.ts); omitted: unknown. */
+  obs?: Observation;
 }
 
 /**
@@ -174,23 +207,22 @@ export async function completeBatches(
     const dues: number[] = [];
     const lasts: number[] = [];
     const ids: string[] = [];
+    const obs: (Buffer | null)[] = [];
     for (const [key, g] of groups)
       for (let i = 0; i < g.length; i += BATCH_SIZE) {
         const [tier, due, last] = key.split(':').map(Number) as [number, number, number];
+        const chunk = g.slice(i, i + BATCH_SIZE);
         tiers.push(tier);
         dues.push(due);
         lasts.push(last);
-        ids.push(
-          `{${g
-            .slice(i, i + BATCH_SIZE)
-            .map((u) => videoIdToBigInt(u.videoId))
-            .join(',')}}`,
-        );
+        ids.push(`{${chunk.map((u) => videoIdToBigInt(u.videoId)).join(',')}}`);
+        obs.push(packObservations(chunk));
       }
     await db.query(
-      `INSERT INTO watchlist_schedule (tier, due_min, last_tracked_min, video_ids)
-       SELECT t, d, l, v::bigint[] FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[]) AS u(t, d, l, v)`,
-      [tiers, dues, lasts, ids],
+      `INSERT INTO watchlist_schedule (tier, due_min, last_tracked_min, video_ids, obs)
+       SELECT t, d, l, v::bigint[], o
+       FROM unnest($1::smallint[], $2::int[], $3::int[], $4::text[], $5::bytea[]) AS u(t, d, l, v, o)`,
+      [tiers, dues, lasts, ids, obs],
     );
   }
   const changed = current.filter((u) => u.tier !== u.previousTier || u.misses !== u.previousMisses);
@@ -206,6 +238,16 @@ export async function completeBatches(
       ],
     );
   return fenced;
+}
+
+/** A batch's `obs` column: the videos' observations in batch order, or NULL when none has one. */
+function packObservations(chunk: ScheduleUpdate[]): Buffer | null {
+  if (!chunk.some((u) => u.obs)) return null;
+  const out = Buffer.alloc(chunk.length * OBS_BYTES);
+  chunk.forEach((u, i) => {
+    encodeObservation(u.obs ?? UNKNOWN, out, i * OBS_BYTES);
+  });
+  return out;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: row shape from pg

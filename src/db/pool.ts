@@ -28,6 +28,10 @@ export function createPool(databaseUrl: string, opts: PoolOptions = {}): pg.Pool
   });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', () => {});
+  // A checked-out client has no listener of the pool's: a connection lost between two statements of a
+  // transaction would be an unhandled 'error' event, and the process would crash. With this one the
+  // next statement fails instead, and release() discards the broken client.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -86,3 +86,18 @@ export class NotFoundError extends PleiadesError {
 
 /** The dashboard would be reachable from the network without any credential configured. */
 export class InsecureDashboardError extends PleiadesError {}
+
+/**
+ * A WebSub request Pleiades refuses: a notification without a valid HMAC signature (403), a malformed
+ * Atom feed (400), a topic it does not follow (404). Nothing is stored.
+ */
+export class WebSubRejectedError extends PleiadesError {
+  readonly status: 400 | 403 | 404 | 413 | 415;
+  constructor(status: 400 | 403 | 404 | 413 | 415, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/** The WebSub hub refused a subscription request (or could not be reached). */
+export class WebSubHubError extends PleiadesError {}

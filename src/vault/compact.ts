@@ -11,9 +11,16 @@ import {
   type VaultContext,
   withVaultLock,
 } from './flush.ts';
-import { parquetInfo, readParquetRows } from './parquet.ts';
+import { openWith, parquetInfo, readParquetRows } from './parquet.ts';
 import type { VaultObject } from './provider.ts';
-import { METRICS_TABLE, type TableSpec, VIDEOS_TABLE } from './schema.ts';
+import {
+  type AnyTableSpec,
+  GAPS_TABLE,
+  LIFECYCLE_TABLE,
+  METRICS_TABLE,
+  RANKS_TABLE,
+  VIDEOS_TABLE,
+} from './schema.ts';
 
 export interface CompactedPartition {
   dataset: string;
@@ -31,7 +38,7 @@ interface Part {
   last: bigint;
 }
 
-const TABLES: TableSpec[] = [METRICS_TABLE, VIDEOS_TABLE];
+const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GAPS_TABLE, RANKS_TABLE];
 
 /**
  * A file is superseded when another file's range covers its own: that other file is a merge that
@@ -91,7 +98,7 @@ function parsePart(dataset: string, o: VaultObject): { day: string; part: Part }
 
 async function compactPartition(
   ctx: VaultContext,
-  table: TableSpec,
+  table: AnyTableSpec,
   day: string,
   parts: Part[],
 ): Promise<CompactedPartition | null> {
@@ -116,7 +123,7 @@ async function compactPartition(
   await mkdir(ctx.provider.workDir, { recursive: true });
   const path = join(ctx.provider.workDir, `${key.replaceAll('/', '_')}.tmp`);
   // Files are read and appended one at a time: memory holds one part, not the day.
-  const w = await ctx.engine.open(path, table, {
+  const w = await openWith(ctx.engine, path, table, {
     codec: ctx.codec,
     metadata: { 'pleiades.range': `${first}-${last}`, 'pleiades.merged_files': String(live.length) },
   });

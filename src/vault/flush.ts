@@ -23,6 +23,7 @@ import {
 import { markVideosVaulted, readVideosForVault, videosToVault } from '../dao/vaultVideos.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
+import { finishPendingEventFlushes, flushEventLogs } from './events.ts';
 import { type Codec, type ParquetEngine, writeTable } from './parquet.ts';
 import type { VaultProvider } from './provider.ts';
 import { METRICS_TABLE, tierLabel, VIDEOS_TABLE } from './schema.ts';
@@ -54,6 +55,9 @@ export interface FlushResult {
   files: number;
   rows: number;
   videos: number;
+  /** Files and rows of the event logs (lifecycle/, gaps/, ranks/: src/vault/events.ts). */
+  eventFiles?: number;
+  events?: number;
   /** Set when nothing ran: another process holds the vault lock, or nothing was due. */
   skipped?: 'busy' | 'not-due';
 }
@@ -211,6 +215,12 @@ const add = (a: FlushResult, b: FlushResult): void => {
   a.videos += b.videos;
 };
 
+const addEvents = (a: FlushResult, b: { files: number; rows: number }): void => {
+  if (b.files === 0 && b.rows === 0) return;
+  a.eventFiles = (a.eventFiles ?? 0) + b.files;
+  a.events = (a.events ?? 0) + b.rows;
+};
+
 /** Finishes every flush a crashed run left recorded. Call with the vault lock held. */
 export async function finishPendingFlushes(
   pool: Pool,
@@ -222,6 +232,7 @@ export async function finishPendingFlushes(
     ctx.log.warn({ flush: String(rec.id), kind: rec.kind }, 'resuming an unfinished vault flush');
     add(out, await runRecord(pool, ctx, rec, opts));
   }
+  addEvents(out, await finishPendingEventFlushes(pool, ctx, opts));
   return out;
 }
 
@@ -279,7 +290,8 @@ export async function flushVault(pool: Pool, ctx: VaultContext, opts: FlushOptio
         add(out, await runRecord(pool, ctx, rec, opts));
         if (ids.length < opts.flushRows) break;
       }
-    if (!due && !videosDue && out.files === 0) out.skipped = 'not-due';
+    addEvents(out, await flushEventLogs(pool, ctx, opts));
+    if (!due && !videosDue && out.files === 0 && !out.eventFiles) out.skipped = 'not-due';
     return out;
   });
   return result ?? { files: 0, rows: 0, videos: 0, skipped: 'busy' };

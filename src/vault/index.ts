@@ -75,6 +75,9 @@ export function providerFromConfig(config: Config): VaultProvider {
 
 const SIZE_CACHE_MS = 60_000;
 
+/** The vault's top-level directories (docs/dataset.md). */
+export const VAULT_DATASETS = ['metrics', 'videos', 'lifecycle', 'gaps', 'ranks'] as const;
+
 export function createVault(config: Config, log: Logger, overrides: VaultOverrides = {}): Vault {
   const provider = overrides.provider ?? providerFromConfig(config);
   // GZIP: about 2.4 times smaller than SNAPPY on snapshots and still far faster than the tracker.
@@ -104,7 +107,7 @@ export function createVault(config: Config, log: Logger, overrides: VaultOverrid
     async sizeBytes() {
       if (size && Date.now() - size.at < SIZE_CACHE_MS) return size.bytes;
       let bytes = 0;
-      for (const p of ['metrics/', 'videos/']) for (const o of await provider.list(p)) bytes += o.size;
+      for (const p of VAULT_DATASETS) for (const o of await provider.list(`${p}/`)) bytes += o.size;
       size = { at: Date.now(), bytes };
       return bytes;
     },

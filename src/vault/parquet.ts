@@ -8,7 +8,7 @@ import {
   parquetQuery,
   parquetReadObjects,
 } from 'hyparquet';
-import type { TableSpec } from './schema.ts';
+import type { AnyTableSpec, TableSpec } from './schema.ts';
 import { schemaTag } from './schema.ts';
 
 export type Codec = 'GZIP' | 'SNAPPY' | 'UNCOMPRESSED';
@@ -57,40 +57,60 @@ const DSNP_TYPES = {
   int64: { type: 'INT64' },
   timestamp_ms: { type: 'TIMESTAMP_MILLIS' },
   string_list: { type: 'UTF8', repeated: true },
+  bool: { type: 'BOOLEAN' },
+  date: { type: 'DATE' },
 } as const;
+
+/** Opens a Parquet file for any table, column types of the event logs and exports included. */
+export async function openParquet(
+  path: string,
+  table: AnyTableSpec,
+  opts: WriteOptions,
+): Promise<TableWriter> {
+  const def: Record<string, unknown> = {};
+  for (const c of table.columns)
+    def[c.name] = {
+      ...DSNP_TYPES[c.type],
+      ...(c.nullable ? { optional: true } : {}),
+      compression: opts.codec,
+    };
+  const w = await ParquetWriter.openFile(new ParquetSchema(def), path, {
+    rowGroupSize: opts.rowGroupSize ?? 50_000,
+  });
+  w.setMetadata('pleiades.schema', schemaTag(table));
+  for (const [k, v] of Object.entries(opts.metadata ?? {})) w.setMetadata(k, v);
+  return {
+    append: (row) => w.appendRow(row),
+    close: () => w.close(),
+  };
+}
 
 /** @dsnp/parquetjs: maintained, and about twice as fast as parquetjs-lite here (bench/vault.ts). */
 export const dsnpEngine: ParquetEngine = {
   name: '@dsnp/parquetjs',
-  async open(path, table, opts) {
-    const def: Record<string, unknown> = {};
-    for (const c of table.columns)
-      def[c.name] = {
-        ...DSNP_TYPES[c.type],
-        ...(c.nullable ? { optional: true } : {}),
-        compression: opts.codec,
-      };
-    const w = await ParquetWriter.openFile(new ParquetSchema(def), path, {
-      rowGroupSize: opts.rowGroupSize ?? 50_000,
-    });
-    w.setMetadata('pleiades.schema', schemaTag(table));
-    for (const [k, v] of Object.entries(opts.metadata ?? {})) w.setMetadata(k, v);
-    return {
-      append: (row) => w.appendRow(row),
-      close: () => w.close(),
-    };
-  },
+  open: (path, table, opts) => openParquet(path, table, opts),
 };
+
+const isPlain = (t: AnyTableSpec): t is TableSpec =>
+  t.columns.every((c) => c.type !== 'bool' && c.type !== 'date');
+
+/** Opens `path` with `engine` when it knows the table's column types, else with @dsnp/parquetjs. */
+export const openWith = (
+  engine: ParquetEngine,
+  path: string,
+  table: AnyTableSpec,
+  opts: WriteOptions,
+): Promise<TableWriter> => (isPlain(table) ? engine.open(path, table, opts) : openParquet(path, table, opts));
 
 /** Writes all `rows` to `path` in one go. */
 export async function writeTable(
   engine: ParquetEngine,
   path: string,
-  table: TableSpec,
+  table: AnyTableSpec,
   rows: Iterable<Record<string, unknown>>,
   opts: WriteOptions,
 ): Promise<number> {
-  const w = await engine.open(path, table, opts);
+  const w = await openWith(engine, path, table, opts);
   let n = 0;
   try {
     for (const r of rows) {
@@ -131,6 +151,34 @@ export async function readParquetWhere(
     parsers,
     filter: { [column]: { $eq: value } },
   });
+}
+
+/**
+ * The rows of a file one row group at a time (memory holds one group, not the file), only `columns`
+ * when given; timestamps as epoch ms.
+ */
+export async function* readParquetGroups(
+  bytes: Uint8Array,
+  opts: { columns?: string[] } = {},
+): AsyncGenerator<Record<string, unknown>[]> {
+  const file = asyncBuffer(bytes);
+  const metadata = await parquetMetadataAsync(file);
+  const present = new Set(metadata.schema.slice(1).map((e) => e.name));
+  const columns = opts.columns?.filter((c) => present.has(c));
+  let start = 0;
+  for (const g of metadata.row_groups) {
+    const end = start + Number(g.num_rows);
+    yield await parquetReadObjects({
+      file,
+      metadata,
+      compressors,
+      parsers,
+      rowStart: start,
+      rowEnd: end,
+      ...(columns ? { columns } : {}),
+    });
+    start = end;
+  }
 }
 
 /** Number of rows and key-value metadata, from the footer alone. */

@@ -6,7 +6,13 @@ import { z } from 'zod';
  * parse its answers with the same schemas. Unknown fields are dropped, missing optional ones allowed.
  */
 
-const count = z.string().regex(/^\d+$/, { message: 'expected a count: a string of digits' });
+// Counts are stored as int8: a bigger one is no count YouTube could report.
+const count = z
+  .string()
+  .regex(/^\d+$/, { message: 'expected a count: a string of digits' })
+  .refine((s) => !/^\d+$/.test(s) || BigInt(s) <= 9_223_372_036_854_775_807n, {
+    message: 'expected a count below 2^63',
+  });
 const time = z.iso.datetime({ offset: true });
 
 const thumbnails = z.record(
@@ -47,7 +53,8 @@ export const searchResultSchema = z.object({
 export const searchListResponseSchema = z.object({
   kind: z.literal('youtube#searchListResponse'),
   etag: z.string(),
-  nextPageToken: z.string().optional(),
+  // YouTube's tokens are a few characters; the hunter's job payload carries at most 200.
+  nextPageToken: z.string().max(200).optional(),
   prevPageToken: z.string().optional(),
   regionCode: z.string().optional(),
   pageInfo,

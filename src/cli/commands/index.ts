@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'retry-failed': async () => (await import('./queues.ts')).retryFailedCommand(),
   keys: async () => (await import('./keys.ts')).keysCommand(),
   vault: async () => (await import('./vault.ts')).vaultCommand(),
+  follow: async () => (await import('./follow.ts')).followCommand(),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -65,7 +65,11 @@ export function simulatorCommand(): Command {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success)
         throw new ValidationError(
-          parsed.error.issues.map((i) => ({ field: `--${String(i.path[0] ?? '?')}`, message: i.message })),
+          parsed.error.issues.map((i) => ({
+            // commander's camelCase name back to the option as typed: keyRps → --key-rps
+            field: `--${String(i.path[0] ?? '?').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+            message: i.message,
+          })),
         );
       const o = parsed.data;
       const config = loadConfig();

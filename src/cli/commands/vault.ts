@@ -1,7 +1,10 @@
+import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { systemClock } from '../../clock.ts';
 import { type Config, loadConfig } from '../../config/index.ts';
+import { type ExportResult, exportDataset } from '../../dataset/export.ts';
+import { COUNTING_NOTES } from '../../dataset/notes.ts';
 import { createPool } from '../../db/pool.ts';
 import { ValidationError } from '../../errors/index.ts';
 import { createLogger } from '../../log.ts';
@@ -12,19 +15,30 @@ const exportArgs = z.object({
   video: z.string().regex(VIDEO_ID_RE, { message: 'expected an 11-character YouTube video id' }),
   format: z.enum(['csv', 'json'], { message: 'expected csv or json' }),
 });
-const compactArgs = z.object({
-  date: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD' })
-    .refine(
-      (d) => {
-        const t = Date.parse(`${d}T00:00:00Z`);
-        return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
-      },
-      { message: 'not a calendar date' },
-    )
-    .optional(),
-});
+const calendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD' })
+  .refine(
+    (d) => {
+      const t = Date.parse(`${d}T00:00:00Z`);
+      return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+    },
+    { message: 'not a calendar date' },
+  );
+const compactArgs = z.object({ date: calendarDate.optional() });
+const datasetArgs = z
+  .object({
+    format: z.enum(['kaggle', 'parquet']),
+    fileType: z.enum(['csv', 'parquet'], { message: 'expected csv or parquet' }).optional(),
+    from: calendarDate.optional(),
+    to: calendarDate.optional(),
+    out: z.string().min(1).optional(),
+  })
+  .refine((a) => !a.from || !a.to || a.from <= a.to, { message: '--from is after --to', path: ['from'] })
+  .refine((a) => a.format === 'kaggle' || a.fileType === undefined, {
+    message: 'only --format kaggle has a file type',
+    path: ['file-type'],
+  });
 
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
@@ -33,6 +47,51 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
       r.error.issues.map((i) => ({ field: `--${String(i.path[0] ?? '?')}`, message: i.message })),
     );
   return r.data;
+}
+
+/**
+ * `pleiades vault export --format kaggle|parquet`: a research export of a date range into one file, with
+ * a progress bar on stderr when `progress` (src/dataset/export.ts).
+ */
+export async function exportDatasetFile(
+  config: Config,
+  args: { format: string; fileType?: string; from?: string; to?: string; out?: string },
+  opts: { progress?: boolean } = {},
+): Promise<ExportResult> {
+  const a = parse(datasetArgs, args);
+  const ext = a.format === 'parquet' || a.fileType === 'parquet' ? 'parquet' : 'csv';
+  const out =
+    a.out ??
+    `pleiades-${a.format === 'kaggle' ? 'kaggle' : 'tidy'}-${a.from ?? 'start'}-${a.to ?? 'end'}.${ext}`;
+  const vault = createVault(config, createLogger({ level: 'silent' }));
+  const bar = opts.progress
+    ? new SingleBar(
+        {
+          format: 'export [{bar}] {percentage}% | {value}/{total} snapshots | {eta_formatted} left',
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      )
+    : null;
+  let started = false;
+  try {
+    return await exportDataset({
+      provider: vault.provider,
+      format: a.format,
+      ...(a.fileType ? { fileType: a.fileType } : {}),
+      ...(a.from ? { from: a.from } : {}),
+      ...(a.to ? { to: a.to } : {}),
+      out,
+      onProgress: (done, total) => {
+        if (!bar) return;
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      },
+    });
+  } finally {
+    if (started) bar?.stop();
+  }
 }
 
 /** The text `pleiades vault export` prints: one video's history from the vault files. */
@@ -89,11 +148,38 @@ export function vaultCommand(): Command {
     );
   cmd
     .command('export')
-    .description("print one video's snapshot history from the vault")
-    .requiredOption('--video <id>', 'the 11-character YouTube video id')
-    .option('--format <csv|json>', 'output format', 'csv')
-    .action(async (o: { video: string; format: string }) => {
-      process.stdout.write(await exportVideoText(loadConfig(), o));
+    .description(
+      "print one video's snapshot history (--video), or write a research export of a date range " +
+        '(--format kaggle: the Kaggle "Trending YouTube Video Statistics" columns; --format parquet: one tidy file)',
+    )
+    .option('--video <id>', 'the 11-character YouTube video id')
+    .option('--format <csv|json|kaggle|parquet>', 'output format', 'csv')
+    .option('--file-type <csv|parquet>', 'with --format kaggle: write CSV (default) or Parquet')
+    .option('--from <YYYY-MM-DD>', 'first UTC day of snapshots to export')
+    .option('--to <YYYY-MM-DD>', 'last UTC day of snapshots to export')
+    .option('--out <path>', 'the file to write (default: pleiades-<format>-<from>-<to>.<ext>)')
+    .action(
+      async (o: {
+        video?: string;
+        format: string;
+        fileType?: string;
+        from?: string;
+        to?: string;
+        out?: string;
+      }) => {
+        if (o.format === 'kaggle' || o.format === 'parquet') {
+          const { video: _video, ...args } = o;
+          print(await exportDatasetFile(loadConfig(), args, { progress: process.stderr.isTTY === true }));
+          return;
+        }
+        process.stdout.write(await exportVideoText(loadConfig(), { video: o.video ?? '', format: o.format }));
+      },
+    );
+  cmd
+    .command('notes')
+    .description('dated changes in how YouTube counts views, likes and subscribers (docs/dataset.md)')
+    .action(() => {
+      for (const n of COUNTING_NOTES) print(n);
     });
   cmd
     .command('size')

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../../clock.ts';
 import { DEFAULT_DAILY_QUOTA } from '../quotaCosts.ts';
 import { FaultInjector, type Faults } from './faults.ts';
+import { type HubOptions, WebSubHub } from './hub.ts';
 import { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
 import { SearchIndex } from './search.ts';
 import { listen } from './server.ts';
@@ -14,6 +15,7 @@ import { type VideoState, World, type WorldOptions } from './world.ts';
  */
 
 export type { Faults } from './faults.ts';
+export type { HubOptions, HubStats, WebSubHub } from './hub.ts';
 export type { KeyDayStats, SimulatorStats } from './stats.ts';
 export type { VideoState, WorldOptions } from './world.ts';
 export { World } from './world.ts';
@@ -39,6 +41,8 @@ export interface SimulatorOptions {
   keyRps?: number;
   faults?: Faults;
   world?: Partial<WorldOptions>;
+  /** A WebSub hub at `/websub/hub` for the simulated channels (docs/simulator.md); default on. */
+  hub?: boolean | HubOptions;
 }
 
 export interface Simulator {
@@ -52,6 +56,8 @@ export interface Simulator {
   addKey(key: string): void;
   setVideoState(id: string, s: VideoState): void;
   world: World;
+  /** The WebSub hub (`${url}/websub/hub`), unless turned off. */
+  hub: WebSubHub | null;
   close(): Promise<void>;
 }
 
@@ -77,6 +83,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats,
     days,
     keys,
+    hub: opts.hub === false ? null : new WebSubHub(world, clock, opts.hub === true ? {} : (opts.hub ?? {})),
   };
   const { server, url } = await listen(state, opts.port ?? 0, opts.host ?? '127.0.0.1');
   return {
@@ -90,8 +97,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       state.keys?.add(key);
     },
     setVideoState: (id, s) => world.setVideoState(id, s),
+    hub: state.hub,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        state.hub?.close();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

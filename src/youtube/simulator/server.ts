@@ -7,6 +7,7 @@ import { keyFingerprint } from '../../fingerprint.ts';
 import { type ApiError, apiErrors, statsReason } from './apiErrors.ts';
 import { type FaultInjector, faultsSchema } from './faults.ts';
 import { ENDPOINTS, Reject } from './handlers.ts';
+import type { WebSubHub } from './hub.ts';
 import type { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
 import type { SearchIndex } from './search.ts';
 import type { StatsRecorder } from './stats.ts';
@@ -29,6 +30,7 @@ export interface ServerState {
   days: PacificDays;
   /** null: every key is accepted. */
   keys: Set<string> | null;
+  hub?: WebSubHub | null;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'private' };
@@ -71,6 +73,8 @@ export async function listen(
       api(state, req, res, path.slice(12), params, hung).catch(done);
     } else if (path.startsWith('/admin/')) {
       admin(state, req, res, path.slice(7)).catch(done);
+    } else if (path === '/websub/hub' && state.hub) {
+      state.hub.handle(req, res).catch(done);
     } else send(res, 404, apiErrors.notFound().body);
   });
   server.keepAliveTimeout = 65_000;

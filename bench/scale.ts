@@ -1,0 +1,231 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job } from 'bullmq';
+import { DAY_MS, MINUTE_MS } from '../src/clock.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
+import { markVideosVaulted } from '../src/dao/vaultVideos.ts';
+import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
+import type { Pool } from '../src/db/pool.ts';
+import { silentLogger } from '../src/log.ts';
+import { videoIdFromBits } from '../src/videoId.ts';
+import type { World } from '../src/youtube/simulator/index.ts';
+import { createContext } from '../workers/context.ts';
+import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { benchDatabase } from './db.ts';
+import type { Figure } from './figures.ts';
+import { benchRedis, log, type Proc, sleep, startSimulatorProcess, stop } from './procs.ts';
+import { startWorkerProcesses, workerEnv } from './tracker.ts';
+import { defaultWorld, fillWatchlist, latestVideos } from './world.ts';
+
+const MB = 2 ** 20;
+
+/** Hot rows shaped like the hunter's: the simulator world's titles, descriptions, tags, channels. */
+function hotVideos(world: World, from: number, n: number): VideoMetadata[] {
+  const out: VideoMetadata[] = [];
+  for (let i = from; i < from + n; i++) {
+    const d = world.details(i);
+    out.push({
+      id: d.id,
+      channelId: d.channel.id,
+      channelTitle: d.channel.title,
+      title: d.title,
+      description: d.description,
+      tags: d.tags,
+      categoryId: Number(d.categoryId),
+      durationS: d.durationS,
+      publishedAt: new Date(d.publishedAt),
+      sourceQueryId: null,
+    });
+  }
+  return out;
+}
+
+async function ingest(
+  pool: Pool,
+  world: World,
+  from: number,
+  n: number,
+  discoveredAt: (k: number) => Date,
+  vaulted = false,
+) {
+  const chunk = 5000;
+  for (let k = 0; k < n; k += chunk) {
+    const videos = hotVideos(world, from + k, Math.min(chunk, n - k));
+    await ingestVideoMetadata(pool, videos, discoveredAt(k));
+    // The janitor deletes only rows whose metadata is in the vault.
+    if (vaulted)
+      await markVideosVaulted(
+        pool,
+        videos.map((v) => v.id),
+        discoveredAt(k),
+      );
+  }
+}
+
+async function sizes(pool: Pool): Promise<Record<string, number>> {
+  const r = await pool.query<{ name: string; bytes: string }>(
+    `SELECT 'database' AS name, pg_database_size(current_database())::text AS bytes
+     UNION ALL SELECT t, pg_total_relation_size(t::regclass)::text
+     FROM unnest(ARRAY['videos', 'watchlist', 'watchlist_schedule', 'staging']) AS t`,
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.name, Number(x.bytes)]));
+}
+
+/**
+ * The database at target scale, then the janitor on a big hot table while the tracker works:
+ *  1. `watchlist` videos (a week of due times ahead, as a running system has them; `tracked` of them
+ *     due now and from the simulator's world), `hot` hot videos discovered over the past 7 days, and
+ *     `staged` snapshots waiting for the vault: pg_database_size after VACUUM ANALYZE.
+ *  2. `expired` more hot rows discovered 8 days ago; a janitor job (a `pleiades worker --queues janitor`
+ *     process) deletes them while tracker worker processes track the `tracked` due videos.
+ */
+export async function benchScale(o: {
+  watchlist: number;
+  hot: number;
+  staged: number;
+  expired: number;
+  tracked: number;
+}): Promise<Figure[]> {
+  const db = await benchDatabase('pleiades_bench_scale', { events: true, max: 4 });
+  const redis = await benchRedis();
+  const vaultDir = mkdtempSync(join(tmpdir(), 'pleiades-bench-scale-'));
+  const now = Date.now();
+  const world = defaultWorld(now);
+  const procs: Proc[] = [];
+  let sim: Awaited<ReturnType<typeof startSimulatorProcess>> | null = null;
+  try {
+    let t0 = performance.now();
+    // Tracked videos due now, from the world; the rest of the watchlist due over the coming week.
+    await fillWatchlist(db.pool, latestVideos(world, o.tracked, now - MINUTE_MS), now - MINUTE_MS);
+    const rest = o.watchlist - o.tracked;
+    const chunk = 10_000;
+    let seed = 0x2545f4914f6cdd1dn;
+    for (let i = 0; i < rest; i += chunk) {
+      const videos = [];
+      for (let j = 0; j < Math.min(chunk, rest - i); j++) {
+        seed = BigInt.asUintN(64, seed * 6364136223846793005n + 1442695040888963407n);
+        videos.push({ id: videoIdFromBits(seed), publishedAt: now - Number(seed % 1000n) * DAY_MS });
+      }
+      await fillWatchlist(db.pool, videos, now + Math.floor((i / rest) * 7 * DAY_MS));
+    }
+    log(
+      `watchlist of ${o.watchlist.toLocaleString('en-US')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    t0 = performance.now();
+    // Hot videos: indices far from the tracked ones (any index of the world has metadata).
+    const hotFrom = world.publishedCount(now) + 1_000_000;
+    await ingest(db.pool, world, hotFrom, o.hot, (k) => new Date(now - (k / o.hot) * 7 * DAY_MS));
+    log(`${o.hot.toLocaleString('en-US')} hot videos in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const start = now - 30 * MINUTE_MS;
+    for (let i = 0; i < o.staged; i += 1000) {
+      const rows: SnapshotRow[] = [];
+      for (let j = i; j < Math.min(o.staged, i + 1000); j++)
+        rows.push({
+          videoId: videoIdFromBits(BigInt(j) * 0x9e3779b97f4a7c15n + 11n),
+          dueAt: start + (j % 30) * MINUTE_MS,
+          takenAt: start + (j % 30) * MINUTE_MS + 5000,
+          views: BigInt(1000 + j * 7),
+          likes: BigInt(j % 500),
+          comments: j % 11 ? BigInt(j % 77) : null,
+          tier: j % 3,
+        });
+      await insertSnapshots(db.pool, rows);
+    }
+    await db.pool.query('VACUUM ANALYZE');
+    const s = await sizes(db.pool);
+    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((s.database! - s.videos! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB`;
+    const figures: Figure[] = [
+      {
+        name: 'database size at target scale',
+        value: Math.round((s.database! / MB) * 10) / 10,
+        unit: 'MB',
+        goal: '<= 512 MB',
+        ok: s.database! <= 512 * MB,
+        how: `pg_database_size after VACUUM ANALYZE: ${o.hot.toLocaleString('en-US')} hot videos (simulator metadata) + ${o.watchlist.toLocaleString('en-US')} watchlist + ${o.staged.toLocaleString('en-US')} staged snapshots; ${parts}`,
+      },
+    ];
+
+    // 2. janitor while the tracker runs
+    t0 = performance.now();
+    await ingest(db.pool, world, hotFrom + o.hot, o.expired, () => new Date(now - 8 * DAY_MS), true);
+    await db.pool.query('VACUUM ANALYZE videos');
+    log(
+      `${o.expired.toLocaleString('en-US')} expired hot videos in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    sim = await startSimulatorProcess({ keys: 4, unitsQuota: 1_000_000_000 });
+    const env = workerEnv({
+      db: db.url,
+      redisUrl: redis.url,
+      prefix: redis.prefix,
+      sim,
+      vaultDir,
+      concurrency: 16,
+      unitsQuota: 1_000_000_000,
+    });
+    const ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
+      simulator: false,
+      events: false,
+    });
+    try {
+      procs.push(...(await startWorkerProcesses(1, 'tracker', env)));
+      procs.push(...(await startWorkerProcesses(1, 'janitor', env)));
+      const countStaged = async () =>
+        (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging')).rows[0]!.n - o.staged;
+      // The tracker first, alone for a few seconds (its rate then is the reference), then the janitor.
+      const tStart = performance.now();
+      let janitor: { id: string; t: number; staged: number } | null = null;
+      let janitorDone: { job: Job; t: number; staged: number } | null = null;
+      let trackerDone = false;
+      while (!janitorDone || !trackerDone) {
+        const d = await dispatchTracker(ctx.deps, { maxJobs: 2000 });
+        const c = await ctx.queues.get('tracker').getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        trackerDone = d.jobs === 0 && Object.values(c).every((n) => n === 0);
+        if (!janitor && (performance.now() - tStart > 4000 || trackerDone)) {
+          const staged = await countStaged();
+          const job = await ctx.queues.get('janitor').add('janitor', {});
+          janitor = { id: job.id!, t: performance.now(), staged };
+        } else if (janitor && !janitorDone) {
+          const j = await Job.fromId(ctx.queues.get('janitor'), janitor.id);
+          if (j?.finishedOn) janitorDone = { job: j, t: performance.now(), staged: await countStaged() };
+        }
+        await sleep(100);
+      }
+      const trackerS = (performance.now() - tStart) / 1000;
+      const result = janitorDone.job.returnvalue as { deleted: number; batches: number } | undefined;
+      if (!result) throw new Error(`janitor failed: ${janitorDone.job.failedReason}`);
+      const janitorS = (janitorDone.job.finishedOn! - janitorDone.job.processedOn!) / 1000;
+      const staged = await countStaged();
+      const perMin = Math.round((result.deleted / janitorS) * 60);
+      const alone = janitor!.staged / ((janitor!.t - tStart) / 1000);
+      const during = (janitorDone.staged - janitor!.staged) / ((janitorDone.t - janitor!.t) / 1000);
+      figures.push(
+        {
+          name: 'janitor deletions while the tracker runs',
+          value: perMin,
+          unit: 'rows/min',
+          goal: '>= 1,000,000/min',
+          ok: perMin >= 1_000_000,
+          how: `a janitor job (\`pleiades worker --queues janitor\`, JANITOR_BATCH_SIZE 10,000) deleting ${result.deleted.toLocaleString('en-US')} expired, vaulted rows of a ${(o.hot + o.expired).toLocaleString('en-US')}-row hot table in ${janitorS.toFixed(1)} s (${result.batches} batches, job processed → finished) while a tracker worker process (×16) ran`,
+        },
+        {
+          name: 'tracker while the janitor runs',
+          value: Math.round(during),
+          unit: 'snapshots/s',
+          goal: 'reported',
+          how: `snapshots staged during the janitor's run (${Math.round(alone)}/s before it, alone; all ${staged.toLocaleString('en-US')} snapshots of ${o.tracked.toLocaleString('en-US')} due videos in ${trackerS.toFixed(1)} s), 1 tracker process × 16`,
+        },
+      );
+      return figures;
+    } finally {
+      await Promise.all(procs.map((p) => stop(p)));
+      await ctx.close();
+    }
+  } finally {
+    await sim?.close();
+    await redis.drop();
+    await db.drop();
+    rmSync(vaultDir, { recursive: true, force: true });
+  }
+}

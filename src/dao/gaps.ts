@@ -1,0 +1,74 @@
+import { MINUTE_MS } from '../clock.ts';
+import type { Queryable } from '../db/pool.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+
+/**
+ * Planned snapshots not taken on time (gap_staging): one row per group of videos of one poll with the
+ * same plan and outcome; the vault flush writes a row per video (docs/dataset.md, `gaps/`).
+ */
+export type GapReason = 'quota' | 'outage' | 'late' | 'unavailable';
+export const GAP_REASONS: GapReason[] = ['quota', 'outage', 'late', 'unavailable'];
+
+export interface GapRow {
+  videoIds: string[];
+  /** The tier the videos were scheduled in (0 HOURLY, 1 DAILY, 2 WEEKLY). */
+  tier: number;
+  /** The planned snapshot time, epoch ms in whole minutes. */
+  dueAt: number;
+  /** When the poll ran. */
+  polledAt: number;
+  reason: GapReason;
+  /** Whether the poll produced a snapshot (late: yes; unavailable: no). */
+  taken: boolean;
+}
+
+export interface StagedGap extends GapRow {
+  seq: bigint;
+}
+
+export async function insertGaps(db: Queryable, rows: GapRow[]): Promise<number> {
+  const nonEmpty = rows.filter((g) => g.videoIds.length > 0);
+  if (nonEmpty.length === 0) return 0;
+  const r = await db.query(
+    `INSERT INTO gap_staging (video_ids, tier, due_min, polled_at, reason, taken)
+     SELECT v::bigint[], t, d, p, r, k
+     FROM unnest($1::text[], $2::smallint[], $3::int[], $4::timestamptz[], $5::text[], $6::boolean[])
+       AS u(v, t, d, p, r, k)`,
+    [
+      nonEmpty.map((g) => `{${g.videoIds.map(videoIdToBigInt).join(',')}}`),
+      nonEmpty.map((g) => g.tier),
+      nonEmpty.map((g) => Math.floor(g.dueAt / MINUTE_MS)),
+      nonEmpty.map((g) => new Date(g.polledAt)),
+      nonEmpty.map((g) => g.reason),
+      nonEmpty.map((g) => g.taken),
+    ],
+  );
+  return r.rowCount ?? 0;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: row shape from pg
+const toGap = (x: any): StagedGap => ({
+  seq: x.seq,
+  videoIds: (x.video_ids as bigint[]).map(bigIntToVideoId),
+  tier: x.tier,
+  dueAt: x.due_min * MINUTE_MS,
+  polledAt: (x.polled_at as Date).getTime(),
+  reason: x.reason,
+  taken: x.taken,
+});
+
+const COLUMNS = 'seq, video_ids, tier, due_min, polled_at, reason, taken';
+
+export async function readGapRange(db: Queryable, firstSeq: bigint, lastSeq: bigint): Promise<StagedGap[]> {
+  const r = await db.query(`SELECT ${COLUMNS} FROM gap_staging WHERE seq BETWEEN $1 AND $2 ORDER BY seq`, [
+    firstSeq,
+    lastSeq,
+  ]);
+  return r.rows.map(toGap);
+}
+
+/** Every staged gap (tests, small tables). */
+export async function stagedGaps(db: Queryable): Promise<StagedGap[]> {
+  const r = await db.query(`SELECT ${COLUMNS} FROM gap_staging ORDER BY seq`);
+  return r.rows.map(toGap);
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../src/clock.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
+import { type Context, createContext } from '../workers/context.ts';
+import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { exited, spawnPleiades, waitFor } from './helpers/processes.ts';
+import { drain } from './helpers/queues.ts';
+import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import {
+  type CuttableProxy,
+  served,
+  stagedCounts,
+  startCuttableProxy,
+  vaultMetrics,
+  watchWorldVideos,
+} from './helpers/reliability.ts';
+
+/**
+ * The workers lose Postgres for a while: a TCP proxy between them and the server drops every open
+ * connection and refuses new ones for three seconds, as a restart or a failover of the database does.
+ * The workers recover by themselves; nothing is lost and nothing is stored twice.
+ */
+let db: TestDatabase;
+let redis: TestRedis;
+let sim: Simulator;
+let proxy: CuttableProxy;
+let ctx: Context;
+let dir: string;
+let env: Record<string, string>;
+const KEYS = ['AIzaSy-pg-restart-key-one-000000000', 'AIzaSy-pg-restart-key-two-000000000'];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pleiades-pg-restart-'));
+  db = await createTestDatabase();
+  redis = await createTestRedis();
+  const pgPort = Number(new URL(db.url).port || 5432);
+  proxy = await startCuttableProxy(pgPort, new URL(db.url).hostname);
+  sim = await startSimulator({
+    keys: KEYS,
+    faults: { latencyMs: 150 },
+    world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
+  });
+  env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+    VAULT_DIR: join(dir, 'vault'),
+    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(KEYS),
+    YOUTUBE_API_ROOT: sim.url,
+    WORKER_LOCK_MS: '5000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    WORKER_CONCURRENCY: '4',
+    LOG_LEVEL: 'warn',
+  };
+  // The test itself reaches Postgres directly; only the workers go through the proxy.
+  ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
+    simulator: false,
+    events: false,
+  });
+});
+afterAll(async () => {
+  await ctx?.close();
+  await sim?.close();
+  await proxy?.close();
+  await redis?.cleanup();
+  await db?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Postgres connections lost while workers run', () => {
+  it('the workers recover by themselves: every due video tracked once, no job failed', async () => {
+    const now = Date.now();
+    await watchWorldVideos(ctx.pool, sim.world, now, 3000, now - 20 * DAY_MS, now - DAY_MS);
+    expect((await dispatchTracker(ctx.deps)).jobs).toBe(60);
+    const tracker = ctx.queues.get('tracker');
+    const workerEnv = { ...env, DATABASE_URL: proxy.url(db.url) };
+    const workers = [1, 2].map(() => spawnPleiades(['worker', '--queues', 'tracker'], workerEnv));
+    try {
+      await waitFor('jobs completing', async () => {
+        const c = await tracker.getJobCounts('completed', 'active');
+        return c.completed! >= 10 && c.active! > 0;
+      });
+      const before = proxy.accepted();
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 3000));
+      proxy.restore();
+      await drain(ctx.queues, ['tracker'], 60_000);
+      for (const w of workers) expect(w.exitCode, w.output()).toBe(null);
+      // The workers opened new connections once Postgres was back.
+      expect(proxy.accepted()).toBeGreaterThan(before);
+      expect((await tracker.getFailed()).map((j) => j.failedReason)).toEqual([]);
+      const done = await tracker.getCompleted(0, 1000);
+      expect(done.length).toBe(60);
+      expect(await stagedCounts(ctx.pool)).toEqual({ rows: 3000, videos: 3000, maxPerVideo: 1 });
+      // Some batches failed an attempt during the outage and were retried; only those may have asked
+      // YouTube again, and each retry at most once.
+      const retries = done.reduce((a, j) => a + Math.max(0, j.attemptsMade - 1), 0);
+      expect(retries).toBeGreaterThan(0);
+      const ok = served(sim.stats(), 'videos.list').ok;
+      expect(ok).toBeGreaterThanOrEqual(60);
+      expect(ok).toBeLessThanOrEqual(60 + retries);
+      const scheduled = await ctx.pool.query(
+        'SELECT count(*)::int AS n, count(DISTINCT v)::int AS d FROM (SELECT unnest(video_ids) AS v FROM watchlist_schedule) x',
+      );
+      expect(scheduled.rows[0]).toEqual({ n: 3000, d: 3000 });
+      await ctx.deps.vault.flush(ctx.pool, { clock: ctx.deps.clock, force: true });
+      const rows = await vaultMetrics(ctx.deps.vault.provider);
+      expect(rows.length).toBe(3000);
+      expect(new Set(rows.map((r) => r.video_id)).size).toBe(3000);
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      for (const w of workers) expect(await exited(w), w.output()).toBe(0);
+    }
+  });
+});
