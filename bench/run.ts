@@ -45,7 +45,11 @@ const benches: { name: string; run: () => Promise<Figure[]> }[] = [
                 { procs: 1, concurrency: 32 },
                 { procs: 2, concurrency: 16 },
                 { procs: 2, concurrency: 32 },
-                { procs: 1, concurrency: 16, nodeOptions: '--max-semi-space-size=8' },
+                {
+                  procs: 1,
+                  concurrency: 16,
+                  nodeOptions: '--max-semi-space-size=4 --max-old-space-size=128',
+                },
               ],
             },
       );

@@ -68,7 +68,12 @@ async function sizes(pool: Pool): Promise<Record<string, number>> {
   const r = await pool.query<{ name: string; bytes: string }>(
     `SELECT 'database' AS name, pg_database_size(current_database())::text AS bytes
      UNION ALL SELECT t, pg_total_relation_size(t::regclass)::text
-     FROM unnest(ARRAY['videos', 'watchlist', 'watchlist_schedule', 'staging']) AS t`,
+     FROM unnest(ARRAY['videos', 'watchlist', 'watchlist_schedule', 'staging']) AS t
+     UNION ALL SELECT 'videos heap', pg_relation_size('videos')::text
+     UNION ALL SELECT 'videos toast', (pg_total_relation_size('videos') - pg_relation_size('videos')
+                                       - pg_indexes_size('videos'))::text
+     UNION ALL SELECT indexrelid::regclass::text, pg_relation_size(indexrelid)::text
+     FROM pg_index WHERE indrelid = 'videos'::regclass`,
   );
   return Object.fromEntries(r.rows.map((x) => [x.name, Number(x.bytes)]));
 }
@@ -135,7 +140,20 @@ export async function benchScale(o: {
     }
     await db.pool.query('VACUUM ANALYZE');
     const s = await sizes(db.pool);
-    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((s.database! - s.videos! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB`;
+    const perRow = (name: string) =>
+      `${name.replace(/^videos_?/, '') || 'pkey'} ${Math.round(s[name]! / o.hot)}`;
+    const videoParts = [
+      'videos heap',
+      'videos toast',
+      'videos_pkey',
+      'videos_discovered_at',
+      'videos_unenriched',
+      'videos_unvaulted',
+    ]
+      .filter((n) => s[n] !== undefined)
+      .map(perRow)
+      .join(' + ');
+    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row: ${videoParts}; the two partial indexes hold every row here, as none is enriched or vaulted yet), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((s.database! - s.videos! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB`;
     const figures: Figure[] = [
       {
         name: 'database size at target scale',

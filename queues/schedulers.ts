@@ -14,7 +14,10 @@ export function scheduleEvery(config: Config): Partial<Record<QueueName, number 
     'channel-dispatch': config.CHANNEL_DISPATCH_EVERY_S * 1000,
     // WebSub runs only with a public callback URL (websubSettings refuses one without a secret).
     ...(websubSettings(config)
-      ? { 'websub-subscribe': config.WEBSUB_EVERY_S * 1000, 'websub-ingest': config.WEBSUB_INGEST_EVERY_S * 1000 }
+      ? {
+          'websub-subscribe': config.WEBSUB_EVERY_S * 1000,
+          'websub-ingest': config.WEBSUB_INGEST_EVERY_S * 1000,
+        }
       : {}),
     // The flush job runs often and decides by itself (rows staged, age of the oldest) whether to write.
     'vault-flush': Math.min(30_000, config.VAULT_FLUSH_INTERVAL_S * 1000),

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { HOUR_MS, pacificDay } from '../src/clock.ts';
 import { discoveryOnDay } from '../src/dao/discoveryDaily.ts';
 import { countChannelsByState, getFollowedChannels } from '../src/dao/followedChannels.ts';
 import { addToSearchQueue } from '../src/dao/searchQueue.ts';
-import { currentBudget } from '../src/discovery/budget.ts';
+import { currentBudget, planBudget } from '../src/discovery/budget.ts';
 import { estimateUploadsPerDay, pollIntervalS } from '../src/discovery/interval.ts';
 import { dashboardDeps } from '../src/system.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
@@ -158,6 +159,55 @@ describe('discovery through followed channels', () => {
     expect(pollIntervalS(0.5, policy, true)).toBe(604_800);
   });
 
+  it('splits each pool by the shares of the routes drawing on it, within what the pool has left', () => {
+    const keys = [
+      { pool: 'hunting', state: 'ok', searchUsed: 40, unitsUsed: 3000 },
+      { pool: 'hunting', state: 'ok', searchUsed: 60, unitsUsed: 1000 },
+      { pool: 'tracking', state: 'ok', searchUsed: 0, unitsUsed: 2500 },
+      { pool: 'tracking', state: 'disabled', searchUsed: 0, unitsUsed: 0 },
+    ];
+    const noon = DAY_START + 12 * HOUR_MS;
+    const plan = planBudget({
+      now: noon,
+      shares: { search: 0.02, channels: 0.38, tracking: 0.6 },
+      wantedPools: { search: 'hunting', channels: 'hunting', tracking: 'tracking' },
+      keys,
+      remaining: { hunting: { search: 100, units: 500 }, tracking: { search: 100, units: 7500 } },
+      spent: { search: 100, channels: 3800 },
+      unitsPerKey: 10_000,
+      searchPerKey: 100,
+      paceSlack: 0.05,
+    });
+    expect(plan.dayElapsed).toBeCloseTo(0.5, 5);
+    // search and channels split `hunting` (2 keys) 5% / 95%; tracking has `tracking` (1 usable key).
+    expect(plan.routes.search).toMatchObject({ pool: 'hunting', plannedUnits: 1000, spentUnits: 100 });
+    expect(plan.routes.channels).toMatchObject({ pool: 'hunting', plannedUnits: 19_000, spentUnits: 3800 });
+    // Its plan leaves 15,200 units, but the pool has 500 left (the other 100 went elsewhere).
+    expect(plan.routes.channels.allowanceUnits).toBe(500);
+    expect(plan.routes.tracking).toMatchObject({ pool: 'tracking', share: 1, plannedUnits: 10_000 });
+    expect(plan.routes.tracking).toMatchObject({ spentUnits: 2500, allowanceUnits: 7500 });
+    // At noon, polling may have spent 55% of its plan: 10,450 − 3,800, within the 500 left.
+    expect(plan.routes.channels.pacedAllowanceUnits).toBe(500);
+    const early = planBudget({
+      now: DAY_START + HOUR_MS,
+      shares: { search: 0.02, channels: 0.38, tracking: 0.6 },
+      wantedPools: { search: 'hunting', channels: 'hunting', tracking: 'tracking' },
+      keys: [{ pool: 'default', state: 'ok', searchUsed: 0, unitsUsed: 0 }],
+      remaining: { default: { search: 100, units: 10_000 } },
+      spent: { search: 0, channels: 0 },
+      unitsPerKey: 10_000,
+      searchPerKey: 100,
+      paceSlack: 0.05,
+    });
+    // One pool for all three: the shares as given; an hour into the day polling may use 1/24 + 5%.
+    expect(early.routes.channels).toMatchObject({
+      pool: 'default',
+      plannedUnits: 3800,
+      allowanceUnits: 3800,
+    });
+    expect(early.routes.channels.pacedAllowanceUnits).toBe(Math.floor(3800 * (1 / 24 + 0.05)));
+  });
+
   it('POST /api/channels follows by hand; the next dispatch polls the channel, an unknown one is gone', async () => {
     const world = s.ctx.simulator!.world;
     const followed = new Set(
@@ -223,6 +273,49 @@ describe('discovery through followed channels', () => {
     );
     expect(m.text).toMatch(/^pleiades_discovery_units_per_new_video\{route="search"\} [\d.]+$/m);
     expect(m.text).toMatch(/^pleiades_followed_channels\{state="active"\} \d+$/m);
+  });
+
+  it('the overview page draws the budget split and what each route found', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${dash.url}/?refresh=60`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      const chart = await page.$eval('#chart-budget', (c) => ({ ...(c as HTMLCanvasElement).dataset }));
+      const v = (await api('GET', '/api/discovery')).body;
+      const r = v.budget.routes;
+      expect(chart).toMatchObject({ rendered: 'true', points: '3' });
+      const planned = r.search.plannedUnits + r.channels.plannedUnits + r.tracking.plannedUnits;
+      const spent = r.search.spentUnits + r.channels.spentUnits + r.tracking.spentUnits;
+      expect(Number(chart.total)).toBe(planned + spent);
+      const rows = await page.$$eval('#routes tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
+      );
+      const channel = v.routes.find((x: { route: string }) => x.route === 'channel');
+      expect(rows.map((x) => x[0])).toEqual(['search', 'channel polling', 'WebSub']);
+      expect(rows[1]).toEqual([
+        'channel polling',
+        channel.newVideos.toLocaleString('en'),
+        channel.units.toLocaleString('en'),
+        channel.unitsPerNewVideo.toFixed(3),
+      ]);
+      expect(await page.textContent('#discovery-channels')).toContain('WebSub: off');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('pleiades follow follows from the command line and refuses a bad id, storing nothing', async () => {

@@ -30,6 +30,7 @@ export interface WorkerOptions {
  */
 export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
   const workers: Worker[] = [];
+  const connections: ReturnType<typeof createRedis>[] = [];
   // Durations go to Redis, so that /metrics of any process reports every worker's.
   const recordDuration = (job: Job) => {
     if (job.finishedOn && job.processedOn)
@@ -42,6 +43,7 @@ export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
   };
   for (const name of opts.queues) {
     const connection = createRedis(deps.config.REDIS_URL, 'worker');
+    connections.push(connection);
     const worker: Worker = new Worker(
       name,
       async (job: Job) => {
@@ -107,6 +109,8 @@ export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
     workers,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      // A connection passed in is not closed by BullMQ: ours are.
+      for (const c of connections) c.disconnect();
     },
   };
 }

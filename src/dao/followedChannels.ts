@@ -357,9 +357,13 @@ export async function markSubscriptionsRequested(
   );
 }
 
+/** A hub's verification is accepted only this long after Pleiades asked for the subscription. */
+export const VERIFY_WITHIN_MS = 60 * 60_000;
+
 /**
  * The hub's verification of intent for `channelId`: a subscription is confirmed only for a channel we
- * follow and asked about; an unsubscription only for one we do not follow. Returns whether we agree.
+ * follow and asked about within the last VERIFY_WITHIN_MS; an unsubscription only for one we do not
+ * follow. Returns whether we agree.
  */
 export async function confirmSubscription(
   db: Queryable,
@@ -383,8 +387,8 @@ export async function confirmSubscription(
   const r = await db.query(
     `UPDATE followed_channels SET websub_state = 'verified',
        websub_expires_at = $2::timestamptz + make_interval(secs => $3)
-     WHERE channel_id = $1 AND state = 'active' AND websub_requested_at IS NOT NULL`,
-    [channelId, now, leaseSeconds ?? 0],
+     WHERE channel_id = $1 AND state = 'active' AND websub_requested_at >= $4`,
+    [channelId, now, leaseSeconds ?? 0, new Date(now.getTime() - VERIFY_WITHIN_MS)],
   );
   return (r.rowCount ?? 0) > 0;
 }

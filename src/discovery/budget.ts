@@ -6,7 +6,8 @@ import type { Queryable } from '../db/pool.ts';
 /**
  * The discovery budget: each Pacific day's shared-bucket units split between search (the videos.list
  * of each result page; search.list itself has a bucket of its own), channel polling with WebSub
- * (known producers) and tracking, by configurable shares and by what remains in each Hydra pool.
+ * (known producers) and tracking (everything else on the pool: the tracker, and the Painter's
+ * enrichment), by configurable shares and by what remains in each Hydra pool.
  *
  * Shares are normalised among the routes that draw on the same key pool: with one pool the three
  * shares split it; with `hunting` and `tracking` pools, search and channels split `hunting` and
@@ -140,7 +141,7 @@ export function planBudget(input: BudgetInput): BudgetPlan {
     const peers = BUDGET_ROUTES.filter((r) => poolOf[r] === pool);
     const total = peers.reduce((a, r) => a + input.shares[r], 0);
     const share = total > 0 ? input.shares[route] / total : 1 / peers.length;
-    const plannedUnits = Math.floor(share * p.units.quota);
+    const plannedUnits = Math.round(share * p.units.quota);
     const spentUnits = spentOf(route);
     const pace = Math.min(1, dayElapsed + input.paceSlack);
     routes[route] = {
