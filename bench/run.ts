@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { benchCeilings } from './ceilings.ts';
 import { benchCycle } from './cycle.ts';
+import { benchDiscovery } from './discovery.ts';
 import { type Figure, printTable } from './figures.ts';
 import { benchLag } from './lag.ts';
 import { benchQuota } from './quota.ts';
@@ -58,7 +59,17 @@ const benches: { name: string; run: () => Promise<Figure[]> }[] = [
       return r.figures;
     },
   },
-  { name: 'cycle', run: () => benchCycle({ hours: quick ? 1.5 : 4 }) },
+  {
+    name: 'cycle',
+    run: async () =>
+      quick
+        ? benchCycle({ hours: 1.5 })
+        : [
+            ...(await benchCycle({ hours: 4 })),
+            // The same with a slower scheduler: more due videos packed per dispatch, more lag.
+            ...(await benchCycle({ hours: 4, dispatchEveryS: 60 })),
+          ],
+  },
   {
     name: 'quota',
     run: () =>
@@ -84,6 +95,7 @@ const benches: { name: string; run: () => Promise<Figure[]> }[] = [
       ),
   },
   { name: 'vault', run: () => benchVault({ rows: quick ? 20_000 : 200_000 }) },
+  { name: 'discovery', run: () => benchDiscovery({ quick }) },
 ];
 
 const figures: Figure[] = [];

@@ -141,7 +141,7 @@ export async function benchScale(o: {
     await db.pool.query('VACUUM ANALYZE');
     const s = await sizes(db.pool);
     const perRow = (name: string) =>
-      `${name.replace(/^videos_?/, '') || 'pkey'} ${Math.round(s[name]! / o.hot)}`;
+      `${name.replace(/^videos[_ ]?/, '') || 'pkey'} ${Math.round(s[name]! / o.hot)}`;
     const videoParts = [
       'videos heap',
       'videos toast',

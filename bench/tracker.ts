@@ -173,6 +173,7 @@ export async function runTracker(o: {
     };
   } finally {
     await Promise.all(workers.map((w) => stop(w)));
+    // BENCH_DEBUG=1 shows what the workers logged (with NODE_OPTIONS probes, say).
     if (process.env.BENCH_DEBUG) for (const w of workers) process.stderr.write(w.output());
     await ctx.close();
     await db.drop();

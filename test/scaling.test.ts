@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,33 @@ afterAll(async () => {
   for (const db of dbs) await db.drop();
   rmSync(vaultDir, { recursive: true, force: true });
 });
+
+/** CPU seconds used so far by a process (utime + stime from /proc; 100 ticks a second on Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0; // it ended meanwhile
+  }
+}
+
+/** CPU seconds so far of every Postgres and Redis server process on the machine. */
+function serverCpu(): { postgres: number; redis: number } {
+  const out = { postgres: 0, redis: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (comm === 'postgres') out.postgres += cpuSeconds(Number(pid));
+    else if (comm === 'redis-server') out.redis += cpuSeconds(Number(pid));
+  }
+  return out;
+}
 
 /** A database with the watchlist, all due now, and this process's view of the system on it. */
 async function setUp(): Promise<{ ctx: Context; env: Record<string, string> }> {
@@ -122,14 +149,23 @@ async function cycle(ctx: Context): Promise<{ videos: number; seconds: number }>
 
 describe('tracker workers scale out across processes', () => {
   it('tracks every due video exactly once per cycle with 1, 2 and 4 processes, sharing the quota', async () => {
-    const rows: { procs: number; videos: number; seconds: number }[] = [];
+    const rows: { procs: number; videos: number; seconds: number; cpu: Record<string, number> }[] = [];
     for (const procs of PROCESS_COUNTS) {
       const { ctx, env } = await setUp();
       const workers = await startWorkers(procs, env);
       try {
+        const cpu0 = { workers: 0, test: cpuSeconds(process.pid), ...serverCpu() };
         const r = await cycle(ctx);
+        const server = serverCpu();
+        // CPU seconds per role over the cycle (the simulator runs in this test's process).
+        const cpu = {
+          workers: workers.reduce((a, w) => a + cpuSeconds(w.pid!), 0),
+          'test + simulator': cpuSeconds(process.pid) - cpu0.test,
+          postgres: server.postgres - cpu0.postgres,
+          redis: server.redis - cpu0.redis,
+        };
         expect(r.videos).toBe(VIDEOS);
-        rows.push({ procs, ...r });
+        rows.push({ procs, ...r, cpu });
       } finally {
         for (const w of workers) w.kill('SIGTERM');
         for (const w of workers) expect(await exited(w), w.output()).toBe(0);
@@ -173,11 +209,15 @@ describe('tracker workers scale out across processes', () => {
     console.log(
       [
         'tracker throughput per worker process count (100,000 videos a cycle, concurrency 16 each):',
-        '| processes | seconds | videos/s | vs 1 process |',
-        '|---|---|---|---|',
+        '| processes | seconds | videos/s | vs 1 process | CPU s over the cycle |',
+        '|---|---|---|---|---|',
         ...rows.map(
           (r) =>
-            `| ${r.procs} | ${r.seconds.toFixed(1)} | ${Math.round(r.videos / r.seconds)} | ${(r.videos / r.seconds / base).toFixed(2)}× |`,
+            `| ${r.procs} | ${r.seconds.toFixed(1)} | ${Math.round(r.videos / r.seconds)} | ${(r.videos / r.seconds / base).toFixed(2)}× | ${Object.entries(
+              r.cpu,
+            )
+              .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+              .join(', ')} |`,
         ),
       ].join('\n'),
     );

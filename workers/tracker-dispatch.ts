@@ -23,15 +23,19 @@ export interface TrackerDispatchResult {
  * batch is a job of its own; smaller ones (new videos, tier changes) share a job.
  */
 export function packJobs(claimed: ClaimedBatch[]): Payload<'tracker'>[] {
+  // First-fit decreasing: batches are not split (each is one fencing token), so the big ones go first
+  // and the small ones (new videos, tier changes) fill the gaps; completion then merges a job's
+  // videos into full batches for their next round.
   const jobs: Payload<'tracker'>[] = [];
-  let open: Payload<'tracker'> | null = null;
-  for (const b of claimed) {
-    if (!open || open.videos.length + b.videos.length > BATCH_SIZE) {
-      open = { leaseMin: b.leaseMin, batchIds: [], videos: [] };
-      jobs.push(open);
+  const bySize = [...claimed].sort((a, b) => b.videos.length - a.videos.length);
+  for (const b of bySize) {
+    let job = jobs.find((j) => j.videos.length + b.videos.length <= BATCH_SIZE);
+    if (!job) {
+      job = { leaseMin: b.leaseMin, batchIds: [], videos: [] };
+      jobs.push(job);
     }
-    open.batchIds.push(b.batchId);
-    for (const v of b.videos) open.videos.push({ ...v, dueMin: b.dueMin });
+    job.batchIds.push(b.batchId);
+    for (const v of b.videos) job.videos.push({ ...v, dueMin: b.dueMin });
   }
   return jobs;
 }
