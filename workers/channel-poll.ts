@@ -1,5 +1,4 @@
 import type { Payload } from '../queues/index.ts';
-import { upsertChannels } from '../src/dao/channels.ts';
 import { unknownVideoIds } from '../src/dao/discoveryInbox.ts';
 import {
   type ClaimedChannel,
@@ -14,7 +13,7 @@ import { estimateUploadsPerDay, pollIntervalS } from '../src/discovery/interval.
 import { recordFound } from '../src/discovery/record.ts';
 import { YouTubeApiError } from '../src/errors/index.ts';
 import { isVideoId } from '../src/videoId.ts';
-import { toCount } from '../src/youtube/client.ts';
+import { refreshChannels } from './channels.ts';
 import type { AgentDeps, PlaylistItem } from './deps.ts';
 import { fetchMetadata, ingestDiscovered } from './discovery.ts';
 
@@ -65,30 +64,12 @@ async function resolvePlaylists(deps: AgentDeps, channels: ClaimedChannel[]): Pr
   if (missing.length === 0) return 0;
   const found = new Map<string, string | null>(await cachedUploadsPlaylists(deps.pool, missing));
   const ask = missing.filter((id) => !found.has(id));
-  let units = 0;
-  const now = new Date(deps.clock.now());
-  for (let i = 0; i < ask.length; i += 50) {
-    const chunk = ask.slice(i, i + 50);
-    units++;
-    const answer = await deps.hydra.call({ pool: deps.config.CHANNEL_POOL, method: 'channels.list' }, (key) =>
-      deps.youtube.channelsList(key, chunk),
-    );
-    await upsertChannels(
-      deps.pool,
-      answer.items.map((c) => ({
-        channelId: c.id,
-        title: c.snippet?.title ?? '',
-        country: c.snippet?.country ?? null,
-        subscriberCount: toCount(c.statistics?.subscriberCount ?? undefined),
-        videoCount: toCount(c.statistics?.videoCount ?? undefined),
-        viewCount: toCount(c.statistics?.viewCount ?? undefined),
-        uploadsPlaylistId: c.contentDetails?.relatedPlaylists?.uploads ?? null,
-      })),
-      now,
-    );
-    for (const id of chunk) found.set(id, null);
-    for (const c of answer.items) found.set(c.id, c.contentDetails?.relatedPlaylists?.uploads ?? null);
-  }
+  const { items, units } = await refreshChannels(deps, ask, {
+    keyPool: deps.config.CHANNEL_POOL,
+    now: new Date(deps.clock.now()),
+  });
+  for (const id of ask) found.set(id, null);
+  for (const c of items) found.set(c.id, c.contentDetails?.relatedPlaylists?.uploads ?? null);
   await setUploadsPlaylists(
     deps.pool,
     missing.map((id) => ({ channelId: id, uploadsPlaylistId: found.get(id) ?? null })),

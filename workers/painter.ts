@@ -1,8 +1,8 @@
 import type { Payload } from '../queues/index.ts';
 import { DAY_MS } from '../src/clock.ts';
-import { categoriesFresh, staleChannels, upsertCategories, upsertChannels } from '../src/dao/channels.ts';
+import { categoriesFresh, staleChannels, upsertCategories } from '../src/dao/channels.ts';
 import { fetchPainterTargets, updateVideoEnrichment } from '../src/dao/videos.ts';
-import { toCount } from '../src/youtube/client.ts';
+import { refreshChannels } from './channels.ts';
 import type { AgentDeps } from './deps.ts';
 
 const REGION = 'US';
@@ -35,25 +35,7 @@ export async function paint(
   }
   const channelIds = [...new Set(targets.map((t) => t.channelId).filter(Boolean))];
   const stale = await staleChannels(pool, channelIds, dayAgo);
-  for (let i = 0; i < stale.length; i += 50) {
-    const chunk = stale.slice(i, i + 50);
-    const answer = await hydra.call({ pool: 'hunting', method: 'channels.list' }, (key) =>
-      youtube.channelsList(key, chunk),
-    );
-    await upsertChannels(
-      pool,
-      answer.items.map((c) => ({
-        channelId: c.id,
-        title: c.snippet?.title ?? '',
-        country: c.snippet?.country ?? null,
-        subscriberCount: toCount(c.statistics?.subscriberCount ?? undefined),
-        videoCount: toCount(c.statistics?.videoCount ?? undefined),
-        viewCount: toCount(c.statistics?.viewCount ?? undefined),
-        uploadsPlaylistId: c.contentDetails?.relatedPlaylists?.uploads ?? null,
-      })),
-      now,
-    );
-  }
+  await refreshChannels(deps, stale, { keyPool: 'hunting', now });
   const enriched = await updateVideoEnrichment(
     pool,
     targets.map((t) => t.id),
