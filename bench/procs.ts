@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../src/redis.ts';
+import { createRedis, deleteKeysWithPrefix } from '../src/redis.ts';
 import type { SimulatorStats } from '../src/youtube/simulator/index.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -150,12 +150,7 @@ export async function benchRedis(): Promise<{
     prefix,
     redis,
     async drop() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();
     },
   };

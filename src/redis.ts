@@ -49,3 +49,15 @@ export async function checkRedis(
     r.disconnect();
   }
 }
+
+/** Deletes every key under `prefix` (SCAN, never KEYS): for tests, benchmarks and throwaway prefixes. */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

@@ -12,7 +12,7 @@ import { type Simulator, startSimulator } from '../src/youtube/simulator/index.t
 import { type Context, createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { exited, spawnPleiades, waitFor } from './helpers/processes.ts';
+import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { drain } from './helpers/queues.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 
@@ -38,18 +38,16 @@ beforeAll(async () => {
     faults: { latencyMs: 150 },
     world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
   });
-  env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    VAULT_DIR: vaultDir,
-    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(KEYS),
-    YOUTUBE_API_ROOT: sim.url,
-    WORKER_LOCK_MS: '2000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    WORKER_CONCURRENCY: '4',
-    LOG_LEVEL: 'warn',
-  };
+  env = workerProcessEnv({
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    prefix: redis.prefix,
+    vaultDir,
+    keys: KEYS,
+    simulatorUrl: sim.url,
+    lockMs: 2000,
+    concurrency: 4,
+  });
   ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, { simulator: false });
 });
 afterAll(async () => {

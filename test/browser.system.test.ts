@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { type System, startSystem } from '../src/system.ts';
+import { launchChromium } from './helpers/browser.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 
@@ -26,19 +27,7 @@ let url: string;
 beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
   [browser, db, redis, vaultDir] = await Promise.all([
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    }),
+    launchChromium(),
     createTestDatabase(),
     createTestRedis(),
     mkdtemp(join(tmpdir(), 'pleiades-browser-system-')),

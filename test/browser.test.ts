@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../queues/index.ts';
 import { getWatchlistEntries } from '../src/dao/watchlist.ts';
+import { launchChromium } from './helpers/browser.ts';
 import { type Seeded, seedOverview, startTestDashboard, type TestDashboard } from './helpers/dashboard.ts';
 
 /** The overview page and Bull Board in Debian's Chromium, against a real server, database and Redis. */
@@ -14,22 +15,7 @@ let seeded: Seeded;
 
 beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
-  [browser, t] = await Promise.all([
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    }),
-    startTestDashboard(),
-  ]);
+  [browser, t] = await Promise.all([launchChromium(), startTestDashboard()]);
   seeded = await seedOverview(t);
 });
 

@@ -10,7 +10,7 @@ import { silentLogger } from '../src/log.ts';
 import { createVault } from '../src/vault/index.ts';
 import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { exited, spawnPleiades, waitFor } from './helpers/processes.ts';
+import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { failedJobs } from './helpers/queues.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 import { served, stagedCounts, vaultMetrics, watchWorldVideos } from './helpers/reliability.ts';
@@ -41,17 +41,17 @@ async function setup(latencyMs: number, extra: Record<string, string>): Promise<
   const sim = await startSimulator({ keys: KEYS, faults: { latencyMs }, world: WORLD });
   const dir = mkdtempSync(join(tmpdir(), 'pleiades-kill-'));
   const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    VAULT_DIR: join(dir, 'vault'),
-    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(KEYS),
-    YOUTUBE_API_ROOT: sim.url,
+    ...workerProcessEnv({
+      databaseUrl: db.url,
+      redisUrl: redis.url,
+      prefix: redis.prefix,
+      vaultDir: join(dir, 'vault'),
+      keys: KEYS,
+      simulatorUrl: sim.url,
+      lockMs: 2000,
+    }),
     TRACKER_DISPATCH_EVERY_S: '1',
     TRACKER_LEASE_S: '120',
-    WORKER_LOCK_MS: '2000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    LOG_LEVEL: 'warn',
     ...extra,
   };
   const config = loadConfig(env, { dotenvPath: false });

@@ -9,7 +9,7 @@ import { type Simulator, startSimulator } from '../src/youtube/simulator/index.t
 import { type Context, createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { exited, spawnPleiades, waitFor } from './helpers/processes.ts';
+import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { drain } from './helpers/queues.ts';
 import {
   freePort,
@@ -45,18 +45,15 @@ beforeAll(async () => {
     faults: { latencyMs: 150 },
     world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
   });
-  env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: '{pleiades}',
-    VAULT_DIR: join(dir, 'vault'),
-    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(KEYS),
-    YOUTUBE_API_ROOT: sim.url,
-    WORKER_LOCK_MS: '5000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    WORKER_CONCURRENCY: '4',
-    LOG_LEVEL: 'warn',
-  };
+  env = workerProcessEnv({
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    prefix: '{pleiades}',
+    vaultDir: join(dir, 'vault'),
+    keys: KEYS,
+    simulatorUrl: sim.url,
+    concurrency: 4,
+  });
   ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
     simulator: false,
     events: false,

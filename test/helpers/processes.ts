@@ -37,3 +37,32 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The environment of a real `pleiades worker` (or `start`) process in a test: the test's database,
+ * Redis prefix and vault, the simulator's URL and keys, and short BullMQ locks so that a killed
+ * worker's jobs are taken over within seconds.
+ */
+export function workerProcessEnv(o: {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  vaultDir: string;
+  keys: string[];
+  simulatorUrl: string;
+  lockMs?: number;
+  concurrency?: number;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    REDIS_PREFIX: o.prefix,
+    VAULT_DIR: o.vaultDir,
+    YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(o.keys),
+    YOUTUBE_API_ROOT: o.simulatorUrl,
+    WORKER_LOCK_MS: String(o.lockMs ?? 5000),
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    ...(o.concurrency ? { WORKER_CONCURRENCY: String(o.concurrency) } : {}),
+    LOG_LEVEL: 'warn',
+  };
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../../src/redis.ts';
+import { createRedis, deleteKeysWithPrefix } from '../../src/redis.ts';
 import { testRedisUrl } from './env.ts';
 
 export interface TestRedis {
@@ -20,12 +20,7 @@ export async function createTestRedis(): Promise<TestRedis> {
     prefix,
     redis,
     async cleanup() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();
     },
   };
