@@ -24,6 +24,7 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund --ignore-scripts --loglevel=warn
 COPY src ./src
+COPY app ./app
 COPY dashboard ./dashboard
 RUN node dashboard/build.ts
 
@@ -48,6 +49,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src
+COPY app ./app
 COPY queues ./queues
 COPY workers ./workers
 COPY dashboard ./dashboard
@@ -66,5 +68,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["node", "deploy/healthcheck.ts"]
 
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "src/cli/main.ts"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "app/cli/main.ts"]
 CMD ["start"]

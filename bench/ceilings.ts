@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { MINUTE_MS } from '../src/clock.ts';
 import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
 import { createRedis } from '../src/redis.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';
 import { benchRedis, sleep } from './procs.ts';

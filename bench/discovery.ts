@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
+import { dashboardDeps } from '../app/system.ts';
 import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { HOUR_MS, ManualClock, pacificDay } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
-import { discoveryOnDay, type RouteDay } from '../src/dao/discoveryDaily.ts';
-import { countChannelsByState } from '../src/dao/followedChannels.ts';
-import { addToSearchQueue } from '../src/dao/searchQueue.ts';
+import { discoveryOnDay, type RouteDay } from '../src/dao/discovery-daily.ts';
+import { countChannelsByState } from '../src/dao/followed-channels.ts';
+import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { silentLogger } from '../src/log.ts';
-import { dashboardDeps } from '../src/system.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
 import { createContext } from '../workers/context.ts';
 import { dispatchHunter } from '../workers/hunter-dispatch.ts';

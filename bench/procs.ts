@@ -13,7 +13,7 @@ export type Proc = ChildProcess & { output(): string };
 
 /** A `pleiades` CLI process (Node 24, the project's own entry point), its output kept for errors. */
 export function spawnCli(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['app/cli/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

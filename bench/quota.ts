@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config/index.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
 import { silentLogger } from '../src/log.ts';
-import type { QuotaBucket } from '../src/youtube/quotaCosts.ts';
+import type { QuotaBucket } from '../src/youtube/quota-costs.ts';
 import type { SimulatorStats } from '../src/youtube/simulator/index.ts';
 import { createContext } from '../workers/context.ts';
 import { benchDatabase } from './db.ts';

@@ -9,7 +9,7 @@ import { silentLogger } from '../src/log.ts';
 import { createVault } from '../src/vault/index.ts';
 import { type Codec, dsnpEngine, type ParquetEngine, writeTable } from '../src/vault/parquet.ts';
 import { METRICS_TABLE, schemaTag, tierLabel } from '../src/vault/schema.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { benchDatabase } from './db.ts';
 import { type Figure, printTable } from './figures.ts';
 

@@ -1,7 +1,7 @@
 import { DAY_MS, MINUTE_MS } from '../src/clock.ts';
 import { addToWatchlist, claimDueBatches, completeBatches } from '../src/dao/watchlist.ts';
 import { nextTrack, Tier } from '../src/tiers.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';
 

@@ -1,7 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import { enqueue, isQueueName, payloadSchemas, QUEUE_NAMES, type QueueName } from '../queues/index.ts';
+import { addSearchQueries, trackVideos } from '../queues/manual.ts';
 import { NotFoundError, ValidationError } from '../src/errors/index.ts';
-import { addSearchQueries, trackVideos } from '../src/manual.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import type { DashboardDeps } from './deps.ts';
 import { discoveryRouter } from './discovery.ts';

@@ -2,16 +2,16 @@ import express, { type Router } from 'express';
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { enqueue } from '../queues/index.ts';
+import { followChannelsByHand } from '../queues/manual.ts';
 import { pacificDay } from '../src/clock.ts';
-import { DISCOVERY_ROUTES, type DiscoveryRoute, discoveryOnDay } from '../src/dao/discoveryDaily.ts';
-import { countInbox } from '../src/dao/discoveryInbox.ts';
+import { DISCOVERY_ROUTES, type DiscoveryRoute, discoveryOnDay } from '../src/dao/discovery-daily.ts';
+import { countInbox } from '../src/dao/discovery-inbox.ts';
 import {
   countChannelsByState,
   countSubscriptions,
   topFollowedChannels,
-} from '../src/dao/followedChannels.ts';
+} from '../src/dao/followed-channels.ts';
 import { type BudgetPlan, currentBudget, unitsPerNewVideo } from '../src/discovery/budget.ts';
-import { followChannelsByHand } from '../src/manual.ts';
 import { websubSettings } from '../src/websub/settings.ts';
 import type { DashboardDeps } from './deps.ts';
 import { parseWith } from './http.ts';

@@ -1,11 +1,11 @@
 import { Counter, Gauge, type Metric, Registry } from 'prom-client';
 import { QUEUE_NAMES } from '../queues/index.ts';
-import { countQueriesByState } from '../src/dao/searchQueue.ts';
+import { countQueriesByState } from '../src/dao/search-queue.ts';
 import { countStaged } from '../src/dao/staging.ts';
-import { countFlushedRows } from '../src/dao/vaultFlushes.ts';
+import { countFlushedRows } from '../src/dao/vault-flushes.ts';
 import { countVideos } from '../src/dao/videos.ts';
 import { countDueByTier, countWatchlistByTier, oldestDueLagMs } from '../src/dao/watchlist.ts';
-import { type DurationHistogram, readJobDurations } from '../src/metrics/jobDurations.ts';
+import { type DurationHistogram, readJobDurations } from '../src/metrics/job-durations.ts';
 import type { DashboardDeps } from './deps.ts';
 import { discoveryMetrics } from './discovery.ts';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { DEFAULT_MANUAL_PRIORITY, priorityInput, searchQueryInput, videoIdInput } from '../src/manual.ts';
+import { DEFAULT_MANUAL_PRIORITY, priorityInput, searchQueryInput, videoIdInput } from '../queues/manual.ts';
 
 /** Request bodies of the HTTP API. Every field is checked; unknown fields are refused. */
 
 export const MAX_QUERIES_PER_REQUEST = 500;
 export const MAX_VIDEOS_PER_REQUEST = 1000;
 
-// The rules for one query, one priority and one video id are the CLI's too: src/manual.ts.
+// The rules for one query, one priority and one video id are the CLI's too: queues/manual.ts.
 const queryText = searchQueryInput;
 const priority = priorityInput;
 
@@ -65,4 +65,4 @@ export const trackBody = z
   .transform((b) => [...new Set(b.videoIds ?? (b.videoId === undefined ? [] : [b.videoId]))]);
 
 /** Queues an operator may fill by hand; the others are fed by their dispatchers. */
-export { isManualJobQueue as isManualQueue, MANUAL_JOB_QUEUES as MANUAL_QUEUES } from '../src/manual.ts';
+export { isManualJobQueue as isManualQueue, MANUAL_JOB_QUEUES as MANUAL_QUEUES } from '../queues/manual.ts';

@@ -13,7 +13,7 @@ import {
   originGuard,
   requireAuth,
 } from './auth.ts';
-import { BULL_BOARD_PATH, bullBoardRouter } from './bullBoard.ts';
+import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import type { DashboardDeps } from './deps.ts';
 import { errorHandler, sendError } from './http.ts';
 import { createMetrics } from './metrics.ts';

@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS } from '../src/clock.ts';
-import { countQueriesByState } from '../src/dao/searchQueue.ts';
+import { countQueriesByState } from '../src/dao/search-queue.ts';
 import { countStaged } from '../src/dao/staging.ts';
 import {
   discoveriesPerHour,
@@ -8,7 +8,7 @@ import {
   recentQueries,
   snapshotsPerHour,
 } from '../src/dao/stats.ts';
-import { countFlushedRows } from '../src/dao/vaultFlushes.ts';
+import { countFlushedRows } from '../src/dao/vault-flushes.ts';
 import { countVideos } from '../src/dao/videos.ts';
 import { countDueByTier, countWatchlistByTier, oldestDueLagMs } from '../src/dao/watchlist.ts';
 import type { TierName } from '../src/tiers.ts';

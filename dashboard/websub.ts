@@ -1,10 +1,10 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { addToInbox } from '../src/dao/discoveryInbox.ts';
+import { addToInbox } from '../src/dao/discovery-inbox.ts';
 import {
   confirmSubscription,
   markSubscriptionDenied,
   subscribedChannelIds,
-} from '../src/dao/followedChannels.ts';
+} from '../src/dao/followed-channels.ts';
 import { WebSubRejectedError } from '../src/errors/index.ts';
 import { parseFeed } from '../src/websub/feed.ts';
 import type { WebSubSettings } from '../src/websub/settings.ts';

@@ -4,7 +4,7 @@
  *   node deploy/healthcheck.ts [role [args…]]
  *
  * Without a role it reads the container's main command line (/proc/1/cmdline: `tini -- node
- * src/cli/main.ts worker …`), so one HEALTHCHECK line in the Dockerfile serves every role. Servers are
+ * app/cli/main.ts worker …`), so one HEALTHCHECK line in the Dockerfile serves every role. Servers are
  * asked over HTTP (the dashboard's /api/health, which is 503 when a dependency is down; the simulator
  * answers at all); workers and the scheduler have no port, so their check is whether this container
  * reaches Redis (AUTH + PING) and Postgres (a server that answers the SSL request).

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { VIDEO_ID_RE } from '../src/videoId.ts';
+import { VIDEO_ID_RE } from '../src/video-id.ts';
 
 /**
  * The one map of queue name → job payload schema → default job options. Enqueuing goes through

@@ -1,4 +1,4 @@
-import { normalizeQuery } from './dao/searchQueue.ts';
+import { normalizeQuery } from './dao/search-queue.ts';
 
 /**
  * Snowballing: from the videos one query found, derive related queries — the words and tags that

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueue } from '../queues/index.ts';
 import { DAY_MS, HOUR_MS } from '../src/clock.ts';
-import { addToSearchQueue } from '../src/dao/searchQueue.ts';
+import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { countVideos } from '../src/dao/videos.ts';
 import { countWatchlistByTier, getWatchlistEntries } from '../src/dao/watchlist.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../src/videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../src/video-id.ts';
 import { dispatchHunter } from '../workers/hunter-dispatch.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { drain, failedJobs } from './helpers/queues.ts';

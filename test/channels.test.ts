@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardDeps } from '../app/system.ts';
 import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { HOUR_MS, pacificDay } from '../src/clock.ts';
-import { discoveryOnDay } from '../src/dao/discoveryDaily.ts';
-import { countChannelsByState, getFollowedChannels } from '../src/dao/followedChannels.ts';
-import { addToSearchQueue } from '../src/dao/searchQueue.ts';
+import { discoveryOnDay } from '../src/dao/discovery-daily.ts';
+import { countChannelsByState, getFollowedChannels } from '../src/dao/followed-channels.ts';
+import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { currentBudget, planBudget } from '../src/discovery/budget.ts';
 import { estimateUploadsPerDay, pollIntervalS } from '../src/discovery/interval.ts';
-import { dashboardDeps } from '../src/system.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
 import { dispatchHunter } from '../workers/hunter-dispatch.ts';
 import { drain, failedJobs } from './helpers/queues.ts';
@@ -325,7 +325,7 @@ describe('discovery through followed channels', () => {
     );
     const [one, two] = world.channelIds().filter((id) => !followed.has(id));
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['src/cli/main.ts', 'follow', ...args], {
+      spawnSync(process.execPath, ['app/cli/main.ts', 'follow', ...args], {
         env: {
           ...process.env,
           DATABASE_URL: s.db.url,

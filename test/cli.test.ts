@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
+  spawnSync(process.execPath, ['app/cli/main.ts', ...args], {
     env: { ...process.env, ...env },
     encoding: 'utf8',
   });

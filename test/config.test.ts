@@ -94,7 +94,7 @@ describe('config', () => {
       ['PORT', '99999'],
       ['JANITOR_RETENTION_DAYS', 'week'],
     ] as const) {
-      const r = spawnSync(process.execPath, ['src/cli/main.ts', 'migrate'], {
+      const r = spawnSync(process.execPath, ['app/cli/main.ts', 'migrate'], {
         env: { ...process.env, [name]: value },
         encoding: 'utf8',
       });

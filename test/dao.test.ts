@@ -6,8 +6,8 @@ import {
   getQuery,
   normalizeQuery,
   updateSearchState,
-} from '../src/dao/searchQueue.ts';
-import { markVideosVaulted } from '../src/dao/vaultVideos.ts';
+} from '../src/dao/search-queue.ts';
+import { markVideosVaulted } from '../src/dao/vault-videos.ts';
 import {
   countVideos,
   deleteExpiredVideos,
@@ -23,7 +23,7 @@ import {
   getWatchlistEntries,
 } from '../src/dao/watchlist.ts';
 import { nextTrack, Tier } from '../src/tiers.ts';
-import { videoIdFromBits, videoIdToBigInt } from '../src/videoId.ts';
+import { videoIdFromBits, videoIdToBigInt } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;

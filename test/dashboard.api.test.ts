@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../dashboard/server.ts';
 import { QUEUE_NAMES } from '../queues/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
-import { countQueriesByState } from '../src/dao/searchQueue.ts';
+import { countQueriesByState } from '../src/dao/search-queue.ts';
 import { ingestVideoMetadata } from '../src/dao/videos.ts';
 import { countWatchlistByTier, getWatchlistEntries } from '../src/dao/watchlist.ts';
 import { InsecureDashboardError } from '../src/errors/index.ts';
 import { keyFingerprint } from '../src/fingerprint.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
 
 let t: TestDashboard;

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../queues/index.ts';
 import { installSchedulers, removeSchedulers } from '../queues/schedulers.ts';
-import { addToSearchQueue } from '../src/dao/searchQueue.ts';
+import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { countWatchlistByTier } from '../src/dao/watchlist.ts';
 import { silentLogger } from '../src/log.ts';
 import { migrateAll } from '../src/setup.ts';
@@ -71,7 +71,7 @@ function startWorker(): ChildProcess {
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
   };
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'worker', '--concurrency', '4'], {
+  const child = spawn(process.execPath, ['app/cli/main.ts', 'worker', '--concurrency', '4'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../dashboard/server.ts';
 import { QUEUE_NAMES } from '../queues/index.ts';
 import { ManualClock, pacificDay } from '../src/clock.ts';
-import { countQueriesByState } from '../src/dao/searchQueue.ts';
+import { countQueriesByState } from '../src/dao/search-queue.ts';
 import { countDueByTier, countWatchlistByTier, oldestDueLagMs } from '../src/dao/watchlist.ts';
 import { createPool } from '../src/db/pool.ts';
-import { JOB_DURATION_BUCKETS_S, readJobDurations, recordJobDuration } from '../src/metrics/jobDurations.ts';
+import { JOB_DURATION_BUCKETS_S, readJobDurations, recordJobDuration } from '../src/metrics/job-durations.ts';
 import { createRedis } from '../src/redis.ts';
 import { seedOverview, startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { envSchema } from '../src/config/schema.ts';
-import { beginEventFlush } from '../src/dao/datasetFlushes.ts';
-import { lockEventsForRange, nextEventRange } from '../src/dao/eventLogs.ts';
+import { beginEventFlush } from '../src/dao/dataset-flushes.ts';
+import { lockEventsForRange, nextEventRange } from '../src/dao/event-logs.ts';
 import { GAP_REASONS, stagedGaps } from '../src/dao/gaps.ts';
 import { insertLifecycleEvents } from '../src/dao/lifecycle.ts';
 import { ingestVideoMetadata } from '../src/dao/videos.ts';
@@ -25,7 +25,7 @@ import {
   TIDY_TABLE,
   VIDEOS_TABLE,
 } from '../src/vault/schema.ts';
-import { videoIdToBigInt } from '../src/videoId.ts';
+import { videoIdToBigInt } from '../src/video-id.ts';
 import { World } from '../src/youtube/simulator/index.ts';
 import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';

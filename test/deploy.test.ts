@@ -57,7 +57,7 @@ const helpCache = new Map<string, string>();
 function help(command?: string): string {
   const key = command ?? '';
   if (!helpCache.has(key)) {
-    const r = run(process.execPath, ['src/cli/main.ts', ...(command ? [command] : []), '--help']);
+    const r = run(process.execPath, ['app/cli/main.ts', ...(command ? [command] : []), '--help']);
     expect(r.code, r.err).toBe(0);
     helpCache.set(key, r.out);
   }
@@ -401,7 +401,7 @@ describe('Dockerfile', () => {
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     const entry = JSON.parse(ops(final, 'ENTRYPOINT').at(-1)!.args) as string[];
     expect(entry[0]).toMatch(/tini$/);
-    expect(entry.slice(-2)).toEqual(['node', 'src/cli/main.ts']);
+    expect(entry.slice(-2)).toEqual(['node', 'app/cli/main.ts']);
     expect(ops(final, 'RUN').some((i) => /apt-get install.*\btini\b/.test(i.args))).toBe(true);
     const cmd = JSON.parse(ops(final, 'CMD').at(-1)!.args) as string[];
     expect(invocationProblems(cmd, 'Dockerfile CMD')).toEqual([]);
@@ -429,7 +429,7 @@ describe('Dockerfile', () => {
       expect(existsSync(join(ROOT, path)), path).toBe(true);
       expect(ignored(path), `${path} is in .dockerignore`).toBe(false);
     }
-    const { files } = importClosure(['src/cli/main.ts', 'bin/pleiades.js', 'deploy/healthcheck.ts']);
+    const { files } = importClosure(['app/cli/main.ts', 'bin/pleiades.js', 'deploy/healthcheck.ts']);
     const missing = [...files]
       .map((f) => relative(ROOT, f))
       .filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));
@@ -439,7 +439,7 @@ describe('Dockerfile', () => {
 
   it('the code the image runs imports production dependencies only', () => {
     const pkg = JSON.parse(read('package.json')) as { dependencies: Obj };
-    const { packages } = importClosure(['src/cli/main.ts', 'bin/pleiades.js', 'deploy/healthcheck.ts']);
+    const { packages } = importClosure(['app/cli/main.ts', 'bin/pleiades.js', 'deploy/healthcheck.ts']);
     const devOnly = [...packages]
       .filter(([name]) => !(name in pkg.dependencies) && !(name in OPTIONAL_AT_RUNTIME))
       .map(([n, f]) => `${n} (${f})`);
@@ -497,7 +497,7 @@ describe('deploy/healthcheck.ts', () => {
 
   it('finds the role in the container command line, after tini and the entry point', () => {
     expect(
-      detectRole(['/usr/bin/tini', '--', 'node', 'src/cli/main.ts', 'worker', '--queues', 'tracker']),
+      detectRole(['/usr/bin/tini', '--', 'node', 'app/cli/main.ts', 'worker', '--queues', 'tracker']),
     ).toEqual({
       role: 'worker',
       args: ['--queues', 'tracker'],
@@ -742,7 +742,7 @@ describe('deploy/k8s manifests', () => {
       const deployment = ofKind('Deployment').find((m) => meta(m).name === 'pleiades-worker')!;
       const c = containers(deployment)[0]!;
       const nodeOptions = String((c.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');
-      const child = spawn(process.execPath, ['src/cli/main.ts', ...(c.args as string[])], {
+      const child = spawn(process.execPath, ['app/cli/main.ts', ...(c.args as string[])], {
         cwd: ROOT,
         env: {
           ...process.env,

@@ -7,7 +7,7 @@ import { EventBusError, ValidationError } from '../src/errors/index.ts';
 import { createEvents, type EventData, type Events, installEventsSchema } from '../src/events/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { migrateAll } from '../src/setup.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;

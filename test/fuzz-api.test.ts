@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../queues/index.ts';
-import { VIDEO_ID_RE } from '../src/videoId.ts';
+import { VIDEO_ID_RE } from '../src/video-id.ts';
 import { startTestDashboard, type TestDashboard } from './helpers/dashboard.ts';
 
 /**

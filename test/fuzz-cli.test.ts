@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseInteger, parsePositiveInt, parseQueueList } from '../app/cli/parse.ts';
 import { createQueues, QUEUE_NAMES, type QueueSet } from '../queues/index.ts';
-import { parseInteger, parsePositiveInt, parseQueueList } from '../src/cli/parse.ts';
+import { addSearchQueries, enqueueManualJob, trackVideos } from '../queues/manual.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { envSchema, isSecretVar } from '../src/config/schema.ts';
 import { ConfigError, ValidationError } from '../src/errors/index.ts';
-import { addSearchQueries, enqueueManualJob, trackVideos } from '../src/manual.ts';
-import { VIDEO_ID_RE } from '../src/videoId.ts';
+import { VIDEO_ID_RE } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 
@@ -43,7 +43,7 @@ function cli(args: string[], vars: Record<string, string>): Promise<Run> {
     const base = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !Object.hasOwn(envSchema.shape, k)),
     );
-    const child = spawn(process.execPath, ['src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, ['app/cli/main.ts', ...args], {
       env: { ...base, ...vars },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -202,7 +202,7 @@ describe('worker processes sharing keys', () => {
       YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(pools),
     };
     const cli = (...args: string[]) =>
-      execFileSync('node_modules/.bin/node', ['src/cli/main.ts', 'keys', ...args], { env, encoding: 'utf8' });
+      execFileSync('node_modules/.bin/node', ['app/cli/main.ts', 'keys', ...args], { env, encoding: 'utf8' });
     const rows = JSON.parse(cli('--json')) as KeyState[];
     expect(rows).toEqual([
       expect.objectContaining({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimedBatch } from '../src/dao/watchlist.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
 
 let n = 0n;

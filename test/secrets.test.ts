@@ -109,7 +109,7 @@ afterAll(async () => {
 
 /** A `pleiades` process whose whole output is kept (spawnPleiades keeps only the tail). */
 function pleiades(args: string[]): ChildProcess & { all: () => string } {
-  const child = spawn(process.execPath, ['src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['app/cli/main.ts', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -21,7 +21,7 @@ function startCli(
 ): Promise<{ out: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'src/cli/main.ts'), 'simulator', '--port', '0', ...args],
+    [join(ROOT, 'app/cli/main.ts'), 'simulator', '--port', '0', ...args],
     {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS, pacificDay } from '../src/clock.ts';
-import { bigIntToVideoId, isVideoId, videoIdToBigInt } from '../src/videoId.ts';
+import { bigIntToVideoId, isVideoId, videoIdToBigInt } from '../src/video-id.ts';
 import { PacificDays } from '../src/youtube/simulator/quota.ts';
 import { decodeVideoId, encodeVideoId } from '../src/youtube/simulator/rng.ts';
 import { World } from '../src/youtube/simulator/world.ts';
@@ -12,7 +12,7 @@ const NOW = Date.parse('2026-03-10T19:00:00Z');
 const ORIGIN = Date.parse('2026-03-10T00:00:00Z');
 
 describe('video ids', () => {
-  it('encode 64 bits exactly as src/videoId.ts does, and decode back', () => {
+  it('encode 64 bits exactly as src/video-id.ts does, and decode back', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (v) => {
         const hi = Number(v >> 32n);

@@ -2,7 +2,7 @@ import { google } from 'googleapis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock, nextPacificMidnight } from '../src/clock.ts';
 import { keyFingerprint } from '../src/fingerprint.ts';
-import { isVideoId } from '../src/videoId.ts';
+import { isVideoId } from '../src/video-id.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
 import {
   apiErrorBodySchema,

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, ManualClock, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { countStaged, insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
-import { pendingFlushes } from '../src/dao/vaultFlushes.ts';
+import { pendingFlushes } from '../src/dao/vault-flushes.ts';
 import { silentLogger } from '../src/log.ts';
 import { createVault } from '../src/vault/index.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;

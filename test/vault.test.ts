@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportVideoText } from '../src/cli/commands/vault.ts';
+import { exportVideoText } from '../app/cli/commands/vault.ts';
 import { DAY_MS, HOUR_MS, ManualClock, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { countStaged, insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
-import { countFlushedRows, pendingFlushes } from '../src/dao/vaultFlushes.ts';
-import { countUnvaultedVideos } from '../src/dao/vaultVideos.ts';
+import { countFlushedRows, pendingFlushes } from '../src/dao/vault-flushes.ts';
+import { countUnvaultedVideos } from '../src/dao/vault-videos.ts';
 import { countVideos, deleteExpiredVideos, ingestVideoMetadata } from '../src/dao/videos.ts';
 import { silentLogger } from '../src/log.ts';
 import { createVault, historyToCsv, historyToJson, type Vault } from '../src/vault/index.ts';
 import { localProvider } from '../src/vault/providers/local.ts';
-import { videoIdFromBits } from '../src/videoId.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;
@@ -230,7 +230,7 @@ describe('video metadata', () => {
     await t.pool.query(
       `UPDATE videos SET enriched_at = $2, category_name = 'Music', channel_subscribers = 12345678901
        WHERE id = $1`,
-      [(await import('../src/videoId.ts')).videoIdToBigInt(recent[0]!.id), new Date(now - MINUTE_MS)],
+      [(await import('../src/video-id.ts')).videoIdToBigInt(recent[0]!.id), new Date(now - MINUTE_MS)],
     );
     const unvaulted = await countUnvaultedVideos(t.pool);
     const r = await vault.flush(t.pool, { clock: new ManualClock(now), force: true });
@@ -383,7 +383,7 @@ describe('compaction and export', () => {
       }),
     ).rejects.toThrow('--video');
     // The command a user types.
-    const out = execFileSync(process.execPath, ['src/cli/main.ts', 'vault', 'export', '--video', vid], {
+    const out = execFileSync(process.execPath, ['app/cli/main.ts', 'vault', 'export', '--video', vid], {
       env: { ...process.env, VAULT_DIR: dir, DATABASE_URL: t.url, LOG_LEVEL: 'silent' },
       encoding: 'utf8',
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { enqueueBulk } from '../queues/index.ts';
-import { claimDueChannels, countLeasedChannels, promoteCandidates } from '../src/dao/followedChannels.ts';
+import { claimDueChannels, countLeasedChannels, promoteCandidates } from '../src/dao/followed-channels.ts';
 import { currentBudget } from '../src/discovery/budget.ts';
 import type { AgentDeps } from './deps.ts';
 

@@ -1,5 +1,5 @@
 import type { Payload } from '../queues/index.ts';
-import { unknownVideoIds } from '../src/dao/discoveryInbox.ts';
+import { unknownVideoIds } from '../src/dao/discovery-inbox.ts';
 import {
   type ClaimedChannel,
   cachedUploadsPlaylists,
@@ -7,12 +7,12 @@ import {
   leasedChannels,
   type PollOutcome,
   setUploadsPlaylists,
-} from '../src/dao/followedChannels.ts';
+} from '../src/dao/followed-channels.ts';
 import { withTransaction } from '../src/db/pool.ts';
 import { estimateUploadsPerDay, pollIntervalS } from '../src/discovery/interval.ts';
 import { recordFound } from '../src/discovery/record.ts';
 import { YouTubeApiError } from '../src/errors/index.ts';
-import { isVideoId } from '../src/videoId.ts';
+import { isVideoId } from '../src/video-id.ts';
 import { refreshChannels } from './channels.ts';
 import type { AgentDeps, PlaylistItem } from './deps.ts';
 import { fetchMetadata, ingestDiscovered } from './discovery.ts';

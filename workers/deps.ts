@@ -5,7 +5,7 @@ import type { Pool, Queryable } from '../src/db/pool.ts';
 import type { Logger } from '../src/log.ts';
 import type { TierPolicy } from '../src/tiers.ts';
 import type { Vault } from '../src/vault/index.ts';
-import type { ApiMethod } from '../src/youtube/quotaCosts.ts';
+import type { ApiMethod } from '../src/youtube/quota-costs.ts';
 
 /**
  * What the agents need from the rest of the system, as the small structural interfaces they use.

@@ -1,7 +1,7 @@
 import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import type { Queryable } from '../src/db/pool.ts';
-import { isVideoId } from '../src/videoId.ts';
+import { isVideoId } from '../src/video-id.ts';
 import type { AgentDeps } from './deps.ts';
 import { toMetadata } from './hunter.ts';
 

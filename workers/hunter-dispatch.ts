@@ -1,6 +1,6 @@
 import type { Payload } from '../queues/index.ts';
 import { parsePayload } from '../queues/index.ts';
-import { fetchHunterBatch, releaseQuery } from '../src/dao/searchQueue.ts';
+import { fetchHunterBatch, releaseQuery } from '../src/dao/search-queue.ts';
 import type { AgentDeps } from './deps.ts';
 
 /** A hunter job's id: one per query, pass and page, so a query page is never in flight twice. */

@@ -5,15 +5,15 @@ import {
   existingQueries,
   normalizeQuery,
   updateSearchState,
-} from '../src/dao/searchQueue.ts';
-import { insertSearchPage } from '../src/dao/searchRanks.ts';
+} from '../src/dao/search-queue.ts';
+import { insertSearchPage } from '../src/dao/search-ranks.ts';
 import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { noteSpentTrackingQuota } from '../src/dataset/incidents.ts';
 import { withTransaction } from '../src/db/pool.ts';
 import { recordFound } from '../src/discovery/record.ts';
 import { snowballQueries } from '../src/snowball.ts';
-import { isVideoId } from '../src/videoId.ts';
+import { isVideoId } from '../src/video-id.ts';
 import { parseDurationSeconds } from '../src/youtube/client.ts';
 import type { AgentDeps, VideoItem } from './deps.ts';
 

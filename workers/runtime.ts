@@ -2,7 +2,7 @@ import { type Job, MetricsTime, UnrecoverableError, Worker } from 'bullmq';
 import { parsePayload, type QueueName } from '../queues/index.ts';
 import { AllKeysExhaustedError, ValidationError } from '../src/errors/index.ts';
 import { handleExhaustion } from '../src/hydra/index.ts';
-import { recordJobDuration } from '../src/metrics/jobDurations.ts';
+import { recordJobDuration } from '../src/metrics/job-durations.ts';
 import { createRedis } from '../src/redis.ts';
 import type { AgentDeps } from './deps.ts';
 import { defaultConcurrency, processors } from './processors.ts';

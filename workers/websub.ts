@@ -1,5 +1,5 @@
-import { claimInbox, deleteFromInbox } from '../src/dao/discoveryInbox.ts';
-import { channelsToSubscribe, markSubscriptionsRequested } from '../src/dao/followedChannels.ts';
+import { claimInbox, deleteFromInbox } from '../src/dao/discovery-inbox.ts';
+import { channelsToSubscribe, markSubscriptionsRequested } from '../src/dao/followed-channels.ts';
 import { withTransaction } from '../src/db/pool.ts';
 import { recordFound } from '../src/discovery/record.ts';
 import { websubSettings } from '../src/websub/settings.ts';

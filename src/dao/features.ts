@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /** The Scribe's static features of a video (docs/features.md). */
 export interface VideoFeatures {

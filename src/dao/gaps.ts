@@ -1,6 +1,6 @@
 import { MINUTE_MS } from '../clock.ts';
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /**
  * Planned snapshots not taken on time (gap_staging): one row per group of videos of one poll with the

@@ -1,7 +1,7 @@
 import { MINUTE_MS } from '../clock.ts';
 import { type LifecycleEvent, lifecycleCode, lifecycleName } from '../dataset/lifecycle.ts';
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /** Lifecycle events staged for the vault (lifecycle_staging) and the titles they compare against. */
 export interface StagedLifecycleEvent extends LifecycleEvent {

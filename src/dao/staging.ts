@@ -1,6 +1,6 @@
 import { fromEpochMinutes, MINUTE_MS } from '../clock.ts';
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /** One statistics snapshot, as the tracker stages it for the vault. */
 export interface SnapshotRow {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId } from '../videoId.ts';
+import { bigIntToVideoId } from '../video-id.ts';
 
 /**
  * Read-only figures for the dashboard. Nothing here writes. Every query is bounded by a time window on

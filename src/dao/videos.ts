@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /** A video as the Hunter ingests it into the hot table. */
 export interface VideoMetadata {

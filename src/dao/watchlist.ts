@@ -8,7 +8,7 @@ import {
 } from '../dataset/observation.ts';
 import type { Queryable } from '../db/pool.ts';
 import { type TierCode, type TierName, type TierPolicy, tierForAge, tierName } from '../tiers.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /**
  * The watchlist (sql/001_core.sql): `watchlist` holds each video's lasting facts, `watchlist_schedule`

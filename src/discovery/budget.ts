@@ -1,6 +1,6 @@
 import { HOUR_MS, nextPacificMidnight, pacificDay } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { discoveryOnDay } from '../dao/discoveryDaily.ts';
+import { discoveryOnDay } from '../dao/discovery-daily.ts';
 import type { Queryable } from '../db/pool.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { DAY_MS, pacificDay } from '../clock.ts';
-import { type DiscoveryRoute, recordDiscovery } from '../dao/discoveryDaily.ts';
-import { recordChannelHits } from '../dao/followedChannels.ts';
+import { type DiscoveryRoute, recordDiscovery } from '../dao/discovery-daily.ts';
+import { recordChannelHits } from '../dao/followed-channels.ts';
 import type { Queryable } from '../db/pool.ts';
 
 /** Of these new videos, how many were published in the 24 h before `now`. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors/index.ts';
-import { VIDEO_ID_RE } from '../videoId.ts';
+import { VIDEO_ID_RE } from '../video-id.ts';
 
 /**
  * One zod schema per event name: what an emitter may publish and what a handler receives. Unknown

@@ -1,4 +1,4 @@
-import type { QuotaBucket } from '../youtube/quotaCosts.ts';
+import type { QuotaBucket } from '../youtube/quota-costs.ts';
 
 /**
  * What Hydra tells the rest of the system (the events bus subscribes through `onEvent`). Keys are

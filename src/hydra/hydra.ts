@@ -6,11 +6,11 @@ import { AllKeysExhaustedError } from '../errors/index.ts';
 import { keyFingerprint } from '../fingerprint.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { registerSecret } from '../redact.ts';
-import { type ApiMethod, QUOTA_COST, type QuotaBucket } from '../youtube/quotaCosts.ts';
+import { type ApiMethod, QUOTA_COST, type QuotaBucket } from '../youtube/quota-costs.ts';
 import { backoffMs, classify } from './classify.ts';
 import type { HydraEvent } from './events.ts';
 import { type KeyPools, resolvePool, singleKeyPools } from './pools.ts';
-import { hydraKeys } from './redisKeys.ts';
+import { hydraKeys } from './redis-keys.ts';
 import { loadScripts } from './scripts.ts';
 
 export interface HydraOptions {

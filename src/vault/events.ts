@@ -5,7 +5,7 @@ import {
   type EventFlushRecord,
   finishEventFlush,
   pendingEventFlushes,
-} from '../dao/datasetFlushes.ts';
+} from '../dao/dataset-flushes.ts';
 import {
   deleteEventRange,
   EVENT_LOG_KINDS,
@@ -14,10 +14,10 @@ import {
   lockEventsForRange,
   nextEventRange,
   oldestEventAt,
-} from '../dao/eventLogs.ts';
+} from '../dao/event-logs.ts';
 import { readGapRange } from '../dao/gaps.ts';
 import { readLifecycleRange } from '../dao/lifecycle.ts';
-import { readSearchPageRange } from '../dao/searchRanks.ts';
+import { readSearchPageRange } from '../dao/search-ranks.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
 import type { FlushOptions, VaultContext } from './flush.ts';
 import { partName, utcDay } from './flush.ts';

@@ -19,8 +19,8 @@ import {
   pendingFlushes,
   releaseVaultLock,
   tryVaultLock,
-} from '../dao/vaultFlushes.ts';
-import { markVideosVaulted, readVideosForVault, videosToVault } from '../dao/vaultVideos.ts';
+} from '../dao/vault-flushes.ts';
+import { markVideosVaulted, readVideosForVault, videosToVault } from '../dao/vault-videos.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { finishPendingEventFlushes, flushEventLogs } from './events.ts';

@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { WebSubRejectedError } from '../errors/index.ts';
-import { isVideoId } from '../videoId.ts';
+import { isVideoId } from '../video-id.ts';
 import { channelOfTopic, isChannelId } from './topic.ts';
 
 /**

@@ -13,7 +13,7 @@ import { addToWatchlist } from '../../src/dao/watchlist.ts';
 import { createHydra, type Hydra } from '../../src/hydra/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createVault, type Vault } from '../../src/vault/index.ts';
-import { videoIdFromBits } from '../../src/videoId.ts';
+import { videoIdFromBits } from '../../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
 

@@ -1,6 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { videoIdFromBits } from '../../src/videoId.ts';
+import { videoIdFromBits } from '../../src/video-id.ts';
 
 /**
  * A tiny HTTP server standing in for YouTube that answers as a broken or hostile one would: missing

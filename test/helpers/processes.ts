@@ -5,7 +5,7 @@ export function spawnPleiades(
   args: string[],
   env: Record<string, string>,
 ): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ['src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['app/cli/main.ts', ...args], {
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

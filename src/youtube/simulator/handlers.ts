@@ -1,5 +1,5 @@
-import type { ApiMethod } from '../quotaCosts.ts';
-import { type ApiError, apiErrors } from './apiErrors.ts';
+import type { ApiMethod } from '../quota-costs.ts';
+import { type ApiError, apiErrors } from './api-errors.ts';
 import {
   categoryResources,
   channelResource,

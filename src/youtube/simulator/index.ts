@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../clock.ts';
-import { DEFAULT_DAILY_QUOTA } from '../quotaCosts.ts';
+import { DEFAULT_DAILY_QUOTA } from '../quota-costs.ts';
 import { FaultInjector, type Faults } from './faults.ts';
 import { type HubOptions, WebSubHub } from './hub.ts';
 import { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';

@@ -74,7 +74,7 @@ const DECODE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
 /**
- * The 11-character video id of 64 bits, laid out exactly as src/videoId.ts reads it: ten characters
+ * The 11-character video id of 64 bits, laid out exactly as src/video-id.ts reads it: ten characters
  * of 6 bits from the top, then one character carrying the last 4 bits.
  */
 export function encodeVideoId(hi: number, lo: number): string {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { type Clock, ManualClock, ScaledClock } from '../../clock.ts';
 import { keyFingerprint } from '../../fingerprint.ts';
-import { type ApiError, apiErrors, statsReason } from './apiErrors.ts';
+import { type ApiError, apiErrors, statsReason } from './api-errors.ts';
 import { type FaultInjector, faultsSchema } from './faults.ts';
 import { ENDPOINTS, Reject } from './handlers.ts';
 import type { WebSubHub } from './hub.ts';

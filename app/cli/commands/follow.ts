@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { enqueue } from '../../../queues/index.ts';
-import { systemClock } from '../../clock.ts';
-import { topFollowedChannels } from '../../dao/followedChannels.ts';
-import { followChannelsByHand } from '../../manual.ts';
+import { followChannelsByHand } from '../../../queues/manual.ts';
+import { systemClock } from '../../../src/clock.ts';
+import { topFollowedChannels } from '../../../src/dao/followed-channels.ts';
 import { withPool, withQueues } from '../resources.ts';
 
 const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../src/log.ts';
 
 /**
  * Runs until SIGTERM or SIGINT, then stops taking work, lets running jobs finish, closes connections

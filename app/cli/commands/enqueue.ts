@@ -1,6 +1,11 @@
 import { Command } from 'commander';
-import { systemClock } from '../../clock.ts';
-import { addSearchQueries, enqueueManualJob, MANUAL_JOB_QUEUES, trackVideos } from '../../manual.ts';
+import {
+  addSearchQueries,
+  enqueueManualJob,
+  MANUAL_JOB_QUEUES,
+  trackVideos,
+} from '../../../queues/manual.ts';
+import { systemClock } from '../../../src/clock.ts';
 import { parseInteger } from '../parse.ts';
 import { withPool, withQueues } from '../resources.ts';
 

@@ -1,6 +1,6 @@
 import { createQueues, type QueueSet } from '../../queues/index.ts';
-import { type Config, loadConfig } from '../config/index.ts';
-import { createPool, type Pool } from '../db/pool.ts';
+import { type Config, loadConfig } from '../../src/config/index.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
 
 /** For one-shot commands: the configuration and the queues, closed when `fn` is done. */
 export async function withQueues<T>(fn: (queues: QueueSet, config: Config) => Promise<T>): Promise<T> {

@@ -3,11 +3,11 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ScaledClock } from '../../clock.ts';
-import { loadConfig } from '../../config/index.ts';
-import { keyPoolJson } from '../../config/schema.ts';
-import { ValidationError } from '../../errors/index.ts';
-import { startSimulator } from '../../youtube/simulator/index.ts';
+import { ScaledClock } from '../../../src/clock.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { keyPoolJson } from '../../../src/config/schema.ts';
+import { ValidationError } from '../../../src/errors/index.ts';
+import { startSimulator } from '../../../src/youtube/simulator/index.ts';
 
 const optionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).optional(),

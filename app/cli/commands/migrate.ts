@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../log.ts';
-import { migrateAll } from '../../setup.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { createLogger } from '../../../src/log.ts';
+import { migrateAll } from '../../../src/setup.ts';
 
 export function migrateCommand(): Command {
   return new Command('migrate')

@@ -1,15 +1,15 @@
 import { type DashboardDeps, type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { QUEUE_NAMES, type QueueName } from '../queues/index.ts';
 import { installSchedulers } from '../queues/schedulers.ts';
+import { subscribeActivityLog } from '../src/activity.ts';
+import type { Config } from '../src/config/index.ts';
+import { addToSearchQueue, countQueriesByState } from '../src/dao/search-queue.ts';
+import type { Logger } from '../src/log.ts';
+import { createNotifier, installAlertRules, type Notifier } from '../src/notifier/index.ts';
+import { redactUrl } from '../src/redact.ts';
+import { migrateAll } from '../src/setup.ts';
 import { type Context, type ContextOptions, createContext } from '../workers/context.ts';
 import { startWorkers, type WorkerSet } from '../workers/runtime.ts';
-import { subscribeActivityLog } from './activity.ts';
-import type { Config } from './config/index.ts';
-import { addToSearchQueue, countQueriesByState } from './dao/searchQueue.ts';
-import type { Logger } from './log.ts';
-import { createNotifier, installAlertRules, type Notifier } from './notifier/index.ts';
-import { redactUrl } from './redact.ts';
-import { migrateAll } from './setup.ts';
 
 export interface SystemOptions extends ContextOptions {
   /** Queues this process works (default: all). */

@@ -1,14 +1,14 @@
 import { Command } from 'commander';
 import { startDashboard } from '../../../dashboard/server.ts';
 import { createQueues } from '../../../queues/index.ts';
-import { systemClock } from '../../clock.ts';
-import { loadConfig, usesSimulator } from '../../config/index.ts';
-import { createPool } from '../../db/pool.ts';
-import { createHydraFromConfig } from '../../hydra/index.ts';
-import { createLogger } from '../../log.ts';
-import { registerSecret } from '../../redact.ts';
-import { createRedis } from '../../redis.ts';
-import { createVault } from '../../vault/index.ts';
+import { systemClock } from '../../../src/clock.ts';
+import { loadConfig, usesSimulator } from '../../../src/config/index.ts';
+import { createPool } from '../../../src/db/pool.ts';
+import { createHydraFromConfig } from '../../../src/hydra/index.ts';
+import { createLogger } from '../../../src/log.ts';
+import { registerSecret } from '../../../src/redact.ts';
+import { createRedis } from '../../../src/redis.ts';
+import { createVault } from '../../../src/vault/index.ts';
 
 /**
  * `pleiades dashboard`: the dashboard alone, on HOST:PORT, for a deployment where workers run

@@ -1,10 +1,10 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { Command } from 'commander';
-import { loadConfig, usesSimulator } from '../../config/index.ts';
-import { migrationStatus } from '../../db/migrate.ts';
-import { checkDatabase, createPool, describeDatabaseUrl } from '../../db/pool.ts';
-import { redactUrl } from '../../redact.ts';
-import { checkRedis } from '../../redis.ts';
+import { loadConfig, usesSimulator } from '../../../src/config/index.ts';
+import { migrationStatus } from '../../../src/db/migrate.ts';
+import { checkDatabase, createPool, describeDatabaseUrl } from '../../../src/db/pool.ts';
+import { redactUrl } from '../../../src/redact.ts';
+import { checkRedis } from '../../../src/redis.ts';
 
 interface Check {
   name: string;

@@ -1,15 +1,15 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { systemClock } from '../../clock.ts';
-import { type Config, loadConfig } from '../../config/index.ts';
-import { type ExportResult, exportDataset } from '../../dataset/export.ts';
-import { COUNTING_NOTES } from '../../dataset/notes.ts';
-import { createPool } from '../../db/pool.ts';
-import { ValidationError } from '../../errors/index.ts';
-import { createLogger } from '../../log.ts';
-import { createVault, historyToCsv, historyToJson } from '../../vault/index.ts';
-import { VIDEO_ID_RE } from '../../videoId.ts';
+import { systemClock } from '../../../src/clock.ts';
+import { type Config, loadConfig } from '../../../src/config/index.ts';
+import { type ExportResult, exportDataset } from '../../../src/dataset/export.ts';
+import { COUNTING_NOTES } from '../../../src/dataset/notes.ts';
+import { createPool } from '../../../src/db/pool.ts';
+import { ValidationError } from '../../../src/errors/index.ts';
+import { createLogger } from '../../../src/log.ts';
+import { createVault, historyToCsv, historyToJson } from '../../../src/vault/index.ts';
+import { VIDEO_ID_RE } from '../../../src/video-id.ts';
 
 const exportArgs = z.object({
   video: z.string().regex(VIDEO_ID_RE, { message: 'expected an 11-character YouTube video id' }),

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /**
  * The discovery inbox (sql/004_channels.sql): video ids announced by WebSub that Pleiades does not know

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../log.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { createLogger } from '../../../src/log.ts';
 import { closeOnSignal } from '../lifecycle.ts';
 import { parsePositiveInt, parseQueueList } from '../parse.ts';
 

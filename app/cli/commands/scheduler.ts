@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { createQueues } from '../../../queues/index.ts';
 import { installSchedulers } from '../../../queues/schedulers.ts';
-import { loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../log.ts';
-import { createRedis } from '../../redis.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { createLogger } from '../../../src/log.ts';
+import { createRedis } from '../../../src/redis.ts';
 
 export function schedulerCommand(): Command {
   return new Command('scheduler')

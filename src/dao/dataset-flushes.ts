@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import type { EventLogKind } from './eventLogs.ts';
+import type { EventLogKind } from './event-logs.ts';
 
 /**
  * Flushes of the event logs (lifecycle, gaps, ranks), recorded before their files are written like

@@ -1,5 +1,5 @@
 import { isQueueName, QUEUE_NAMES, type QueueName } from '../../queues/index.ts';
-import { ValidationError } from '../errors/index.ts';
+import { ValidationError } from '../../src/errors/index.ts';
 
 /** `hunter,tracker` → queue names; an unknown name is an error that lists the known ones. */
 export function parseQueueList(s: string | undefined, field = '--queues'): QueueName[] {

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { enqueue, type QueueSet } from '../queues/index.ts';
-import { followChannels } from './dao/followedChannels.ts';
-import { addToSearchQueue, normalizeQuery, type SearchQuery } from './dao/searchQueue.ts';
-import { getVideos } from './dao/videos.ts';
-import { addToWatchlist } from './dao/watchlist.ts';
-import type { Pool } from './db/pool.ts';
-import { ValidationError } from './errors/index.ts';
-import type { TierPolicy } from './tiers.ts';
-import { VIDEO_ID_RE } from './videoId.ts';
+import { followChannels } from '../src/dao/followed-channels.ts';
+import { addToSearchQueue, normalizeQuery, type SearchQuery } from '../src/dao/search-queue.ts';
+import { getVideos } from '../src/dao/videos.ts';
+import { addToWatchlist } from '../src/dao/watchlist.ts';
+import type { Pool } from '../src/db/pool.ts';
+import { ValidationError } from '../src/errors/index.ts';
+import type { TierPolicy } from '../src/tiers.ts';
+import { VIDEO_ID_RE } from '../src/video-id.ts';
+import { enqueue, type QueueSet } from './index.ts';
 
 /**
  * Work added by hand, from the CLI (`pleiades enqueue`) and the HTTP API alike: one set of rules for

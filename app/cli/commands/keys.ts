@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/index.ts';
-import { createHydraFromConfig } from '../../hydra/fromConfig.ts';
-import type { KeyState } from '../../hydra/hydra.ts';
-import { createRedis } from '../../redis.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { createHydraFromConfig } from '../../../src/hydra/from-config.ts';
+import type { KeyState } from '../../../src/hydra/hydra.ts';
+import { createRedis } from '../../../src/redis.ts';
 
 /** One line per key and pool: fingerprint, state, today's usage and the reset time. Never a key. */
 export function formatKeys(rows: KeyState[], quota: { search: number; units: number }): string {

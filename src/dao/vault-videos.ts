@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.ts';
-import { bigIntToVideoId, videoIdToBigInt } from '../videoId.ts';
+import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /** A hot video's metadata as the vault keeps it (`videos/` Parquet files). */
 export interface VaultVideoRow {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ConfigError, PleiadesError } from '../errors/index.ts';
+import { ConfigError, PleiadesError } from '../../src/errors/index.ts';
 import { registerCommands } from './commands/index.ts';
 
 const program = new Command('pleiades')
