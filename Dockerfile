@@ -12,6 +12,8 @@ ARG NODE_IMAGE=node:24-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The workspace package's manifest: npm links node_modules/@pleiades/youtube-simulator to it.
+COPY packages/youtube-simulator/package.json ./packages/youtube-simulator/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund --loglevel=warn
 
@@ -19,10 +21,12 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM ${NODE_IMAGE} AS assets
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/youtube-simulator/package.json ./packages/youtube-simulator/
 # Scripts off: nothing here needs them (esbuild's binary comes as its own package), and the `node`
 # devDependency would fetch a second Node. Only the bundle leaves this stage.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund --ignore-scripts --loglevel=warn
+COPY packages ./packages
 COPY src ./src
 COPY app ./app
 COPY dashboard ./dashboard
@@ -48,6 +52,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
+# The simulator (the `simulator` role, and the clock and quota table the product shares with it).
+COPY packages ./packages
 COPY src ./src
 COPY app ./app
 COPY queues ./queues

@@ -8,8 +8,8 @@ import type { Logger } from '../src/log.ts';
 import { createNotifier, installAlertRules, type Notifier } from '../src/notifier/index.ts';
 import { redactUrl } from '../src/redact.ts';
 import { migrateAll } from '../src/setup.ts';
-import { type Context, type ContextOptions, createContext } from '../workers/context.ts';
 import { startWorkers, type WorkerSet } from '../workers/runtime.ts';
+import { type Context, type ContextOptions, createContext } from './context.ts';
 
 export interface SystemOptions extends ContextOptions {
   /** Queues this process works (default: all). */

@@ -1,8 +1,8 @@
+import { createContext } from '../app/context.ts';
 import { HOUR_MS, ManualClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { silentLogger } from '../src/log.ts';
-import { createContext } from '../workers/context.ts';
 import { startWorkers } from '../workers/runtime.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { benchDatabase } from './db.ts';

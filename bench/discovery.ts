@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { createContext } from '../app/context.ts';
 import { dashboardDeps } from '../app/system.ts';
 import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { HOUR_MS, ManualClock, pacificDay } from '../src/clock.ts';
@@ -8,7 +9,6 @@ import { countChannelsByState } from '../src/dao/followed-channels.ts';
 import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { silentLogger } from '../src/log.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
-import { createContext } from '../workers/context.ts';
 import { dispatchHunter } from '../workers/hunter-dispatch.ts';
 import { startWorkers } from '../workers/runtime.ts';
 import { ingestAnnounced, subscribeChannels } from '../workers/websub.ts';

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createContext } from '../app/context.ts';
 import { MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
-import { createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SimulatorStats } from '@pleiades/youtube-simulator';
 import type { Redis } from 'ioredis';
 import { createRedis, deleteKeysWithPrefix } from '../src/redis.ts';
-import type { SimulatorStats } from '../src/youtube/simulator/index.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 

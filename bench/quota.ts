@@ -1,9 +1,9 @@
+import type { SimulatorStats } from '@pleiades/youtube-simulator';
+import type { QuotaBucket } from '@pleiades/youtube-simulator/quota-costs';
+import { createContext } from '../app/context.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
 import { silentLogger } from '../src/log.ts';
-import type { QuotaBucket } from '../src/youtube/quota-costs.ts';
-import type { SimulatorStats } from '../src/youtube/simulator/index.ts';
-import { createContext } from '../workers/context.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';
 import { benchRedis } from './procs.ts';

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { World } from '@pleiades/youtube-simulator';
 import { Job } from 'bullmq';
+import { createContext } from '../app/context.ts';
 import { DAY_MS, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
@@ -10,8 +12,6 @@ import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
 import type { Pool } from '../src/db/pool.ts';
 import { silentLogger } from '../src/log.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
-import type { World } from '../src/youtube/simulator/index.ts';
-import { createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';

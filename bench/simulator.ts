@@ -9,10 +9,10 @@
 import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
+import { startSimulator } from '@pleiades/youtube-simulator';
+import { World } from '@pleiades/youtube-simulator/world';
 import { DAY_MS, ManualClock } from '../src/clock.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
-import { startSimulator } from '../src/youtube/simulator/index.ts';
-import { World } from '../src/youtube/simulator/world.ts';
 
 const KEY = 'AIzaBenchKey-0000000000000000000000000';
 const SEED = 42;

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createContext } from '../app/context.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
-import { createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { type BenchDatabase, benchDatabase, cloneDatabase, dropDatabase } from './db.ts';
 import type { Figure } from './figures.ts';

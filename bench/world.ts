@@ -1,7 +1,7 @@
+import { World } from '@pleiades/youtube-simulator';
 import { DAY_MS } from '../src/clock.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import type { Pool } from '../src/db/pool.ts';
-import { World } from '../src/youtube/simulator/index.ts';
 
 /** The simulator's default world as a `pleiades simulator` started today has it (seed 42). */
 export const defaultWorld = (now = Date.now()): World => new World(42, {}, now);

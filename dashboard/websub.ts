@@ -1,3 +1,4 @@
+import { channelOfTopic } from '@pleiades/youtube-simulator/websub-topic';
 import express, { type Request, type Response, type Router } from 'express';
 import { addToInbox } from '../src/dao/discovery-inbox.ts';
 import {
@@ -9,7 +10,6 @@ import { WebSubRejectedError } from '../src/errors/index.ts';
 import { parseFeed } from '../src/websub/feed.ts';
 import type { WebSubSettings } from '../src/websub/settings.ts';
 import { verifySignature } from '../src/websub/signature.ts';
-import { channelOfTopic } from '../src/websub/topic.ts';
 import type { DashboardDeps } from './deps.ts';
 import { sendError } from './http.ts';
 

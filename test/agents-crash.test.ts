@@ -1,15 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Context, createContext } from '../app/context.ts';
 import { DAY_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { silentLogger } from '../src/log.ts';
 import { readParquetRows } from '../src/vault/parquet.ts';
-import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
-import { type Context, createContext } from '../workers/context.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../dashboard/server.ts';
 import { QUEUE_NAMES } from '../queues/index.ts';
@@ -7,7 +8,6 @@ import { countQueriesByState } from '../src/dao/search-queue.ts';
 import { ingestVideoMetadata } from '../src/dao/videos.ts';
 import { countWatchlistByTier, getWatchlistEntries } from '../src/dao/watchlist.ts';
 import { InsecureDashboardError } from '../src/errors/index.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../queues/index.ts';
 import { installSchedulers, removeSchedulers } from '../queues/schedulers.ts';
@@ -8,7 +9,6 @@ import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { countWatchlistByTier } from '../src/dao/watchlist.ts';
 import { silentLogger } from '../src/log.ts';
 import { migrateAll } from '../src/setup.ts';
-import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
 import { startTestDashboard, type TestDashboard } from './helpers/dashboard.ts';
 
 /**

@@ -1,10 +1,10 @@
+import { World } from '@pleiades/youtube-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS, nextPacificMidnight } from '../src/clock.ts';
 import { stagedGaps } from '../src/dao/gaps.ts';
 import { incidentsBetween } from '../src/dao/incidents.ts';
 import { addToWatchlist, claimDueBatches } from '../src/dao/watchlist.ts';
 import { Tier, type TierCode } from '../src/tiers.ts';
-import { World } from '../src/youtube/simulator/index.ts';
 import { track } from '../workers/tracker.ts';
 import { dispatchTracker, packJobs } from '../workers/tracker-dispatch.ts';
 import { drain, failedJobs } from './helpers/queues.ts';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { World } from '@pleiades/youtube-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { envSchema } from '../src/config/schema.ts';
@@ -26,7 +27,6 @@ import {
   VIDEOS_TABLE,
 } from '../src/vault/schema.ts';
 import { videoIdToBigInt } from '../src/video-id.ts';
-import { World } from '../src/youtube/simulator/index.ts';
 import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';

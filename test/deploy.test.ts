@@ -328,6 +328,18 @@ function ignored(path: string): boolean {
   return out;
 }
 
+/** The workspace packages (packages/*): their names, folders and `exports` maps. */
+const WORKSPACES = new Map(
+  readdirSync(join(ROOT, 'packages')).map((d) => {
+    const dir = join(ROOT, 'packages', d);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      exports: Record<string, string>;
+    };
+    return [pkg.name, { dir, exports: pkg.exports }] as const;
+  }),
+);
+
 /** Every file reached from `entries` through static imports, and the packages they import. */
 function importClosure(entries: string[]): { files: Set<string>; packages: Map<string, string> } {
   const files = new Set<string>();
@@ -346,6 +358,9 @@ function importClosure(entries: string[]): { files: Set<string>; packages: Map<s
       else if (!s.startsWith('node:') && !builtinModules.includes(s)) {
         const name = s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!;
         if (!packages.has(name)) packages.set(name, relative(ROOT, file));
+        // A workspace package is source the image copies: follow it through its `exports`.
+        const workspace = WORKSPACES.get(name);
+        if (workspace) todo.push(join(workspace.dir, workspace.exports[`.${s.slice(name.length)}`]!));
       }
     }
   }

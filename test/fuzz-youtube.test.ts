@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Context, createContext } from '../app/context.ts';
 import { DAY_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { silentLogger } from '../src/log.ts';
 import { bigIntToVideoId } from '../src/video-id.ts';
-import { type Context, createContext } from '../workers/context.ts';
 import { dispatchHunter } from '../workers/hunter-dispatch.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';

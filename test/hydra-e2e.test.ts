@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { type Simulator, type SimulatorOptions, startSimulator } from '@pleiades/youtube-simulator';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, pacificDay } from '../src/clock.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import { createHydra, type HydraEvent, type HydraOptions } from '../src/hydra/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { createRedis } from '../src/redis.ts';
 import { createYouTubeClient, type YouTubeClient } from '../src/youtube/client.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../src/youtube/simulator/index.ts';
 import { dumpPrefix, leaked } from './fixtures/hydra-scan.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 

@@ -1,13 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, nextPacificMidnight, pacificDay } from '../src/clock.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import { createHydra, type KeyState } from '../src/hydra/index.ts';
 import { createRedis } from '../src/redis.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
-import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
 import { dumpPrefix, leaked } from './fixtures/hydra-scan.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
 

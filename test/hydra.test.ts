@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, nextPacificMidnight, pacificDay } from '../src/clock.ts';
 import { AllKeysExhaustedError, YouTubeApiError } from '../src/errors/index.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import {
   createHydra,
   EXHAUSTED_EXIT_CODE,

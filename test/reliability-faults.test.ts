@@ -1,7 +1,7 @@
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, nextPacificMidnight, pacificDay } from '../src/clock.ts';
 import { countDueByTier } from '../src/dao/watchlist.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { waitFor } from './helpers/processes.ts';

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueues, type QueueSet } from '../queues/index.ts';
 import { scheduleEvery } from '../queues/schedulers.ts';
@@ -8,7 +9,6 @@ import { DAY_MS } from '../src/clock.ts';
 import { type Config, loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { createVault } from '../src/vault/index.ts';
-import { type Simulator, startSimulator } from '../src/youtube/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { failedJobs } from './helpers/queues.ts';

@@ -1,10 +1,10 @@
+import { PacificDays } from '@pleiades/youtube-simulator/quota';
+import { decodeVideoId, encodeVideoId } from '@pleiades/youtube-simulator/rng';
+import { World } from '@pleiades/youtube-simulator/world';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS, pacificDay } from '../src/clock.ts';
 import { bigIntToVideoId, isVideoId, videoIdToBigInt } from '../src/video-id.ts';
-import { PacificDays } from '../src/youtube/simulator/quota.ts';
-import { decodeVideoId, encodeVideoId } from '../src/youtube/simulator/rng.ts';
-import { World } from '../src/youtube/simulator/world.ts';
 
 /** The synthetic world on its own: ids, publish times, growth curves, lifecycle, determinism, scale. */
 

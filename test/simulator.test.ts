@@ -1,7 +1,8 @@
+import { type Simulator, type SimulatorOptions, startSimulator } from '@pleiades/youtube-simulator';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { google } from 'googleapis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, ManualClock, nextPacificMidnight } from '../src/clock.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import { isVideoId } from '../src/video-id.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
 import {
@@ -13,7 +14,6 @@ import {
   videoCategoryListResponseSchema,
   videoListResponseSchema,
 } from '../src/youtube/schemas.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../src/youtube/simulator/index.ts';
 
 /**
  * The simulator over real HTTP: YouTube's shapes (parsed with the client's own zod schemas), its error

@@ -1,4 +1,6 @@
 import { createServer } from 'node:net';
+import { buildFeed, signBody } from '@pleiades/youtube-simulator/websub-feed';
+import { topicForChannel } from '@pleiades/youtube-simulator/websub-topic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardDeps } from '../app/system.ts';
 import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
@@ -11,9 +13,6 @@ import { followChannels, getFollowedChannels } from '../src/dao/followed-channel
 import { pollIntervalS } from '../src/discovery/interval.ts';
 import { ConfigError } from '../src/errors/index.ts';
 import { videoIdToBigInt } from '../src/video-id.ts';
-import { buildFeed } from '../src/websub/feed.ts';
-import { signBody } from '../src/websub/signature.ts';
-import { topicForChannel } from '../src/websub/topic.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
 import { subscribeChannels } from '../workers/websub.ts';
 import { drain, failedJobs } from './helpers/queues.ts';

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { type Simulator, type SimulatorOptions, startSimulator } from '@pleiades/youtube-simulator';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, ManualClock } from '../src/clock.ts';
 import { MalformedResponseError, ValidationError, YouTubeApiError } from '../src/errors/index.ts';
-import { keyFingerprint } from '../src/fingerprint.ts';
 import { createYouTubeClient, parseDurationSeconds, toCount } from '../src/youtube/client.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../src/youtube/simulator/index.ts';
 
 /**
  * The googleapis-based client against the simulator over HTTP: validated answers, YouTube's errors as

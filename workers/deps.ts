@@ -1,3 +1,4 @@
+import type { ApiMethod } from '@pleiades/youtube-simulator/quota-costs';
 import type { QueueSet } from '../queues/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Config } from '../src/config/index.ts';
@@ -5,7 +6,6 @@ import type { Pool, Queryable } from '../src/db/pool.ts';
 import type { Logger } from '../src/log.ts';
 import type { TierPolicy } from '../src/tiers.ts';
 import type { Vault } from '../src/vault/index.ts';
-import type { ApiMethod } from '../src/youtube/quota-costs.ts';
 
 /**
  * What the agents need from the rest of the system, as the small structural interfaces they use.

@@ -1,10 +1,10 @@
+import { topicForChannel } from '@pleiades/youtube-simulator/websub-topic';
 import { claimInbox, deleteFromInbox } from '../src/dao/discovery-inbox.ts';
 import { channelsToSubscribe, markSubscriptionsRequested } from '../src/dao/followed-channels.ts';
 import { withTransaction } from '../src/db/pool.ts';
 import { recordFound } from '../src/discovery/record.ts';
 import { websubSettings } from '../src/websub/settings.ts';
 import { requestSubscription } from '../src/websub/subscriber.ts';
-import { topicForChannel } from '../src/websub/topic.ts';
 import type { AgentDeps } from './deps.ts';
 import { fetchMetadata, ingestDiscovered } from './discovery.ts';
 

@@ -5,7 +5,7 @@ import { VIDEO_ID_RE } from '../video-id.ts';
 /**
  * One zod schema per event name: what an emitter may publish and what a handler receives. Unknown
  * fields are stripped (a stray `key: "AIza…"` never reaches pg-boss's tables), times are stored as
- * ISO strings, and API keys are named only by their fingerprint (`k_` + 12 hex, src/fingerprint.ts).
+ * ISO strings, and API keys are named only by their fingerprint (`k_` + 12 hex, `@pleiades/youtube-simulator/fingerprint`).
  * Every payload carries `at`, the time the event happened; `emit` fills it from its clock when absent.
  */
 

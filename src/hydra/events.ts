@@ -1,4 +1,4 @@
-import type { QuotaBucket } from '../youtube/quota-costs.ts';
+import type { QuotaBucket } from '@pleiades/youtube-simulator/quota-costs';
 
 /**
  * What Hydra tells the rest of the system (the events bus subscribes through `onEvent`). Keys are

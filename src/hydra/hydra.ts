@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
+import { type ApiMethod, QUOTA_COST, type QuotaBucket } from '@pleiades/youtube-simulator/quota-costs';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { type Clock, DAY_MS, nextPacificMidnight, pacificDay, systemClock } from '../clock.ts';
 import { AllKeysExhaustedError } from '../errors/index.ts';
-import { keyFingerprint } from '../fingerprint.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { registerSecret } from '../redact.ts';
-import { type ApiMethod, QUOTA_COST, type QuotaBucket } from '../youtube/quota-costs.ts';
 import { backoffMs, classify } from './classify.ts';
 import type { HydraEvent } from './events.ts';
 import { type KeyPools, resolvePool, singleKeyPools } from './pools.ts';

@@ -3,14 +3,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * WebSub's content signature: `X-Hub-Signature: <algo>=<hex HMAC of the raw body>` keyed with the
  * subscription's secret. YouTube's hub signs with sha1 (PubSubHubbub 0.4); WebSub also allows sha256,
- * sha384 and sha512.
+ * sha384 and sha512. The sending side (signBody) is the hub's: the simulator package owns it.
  */
 
 const ALGORITHMS = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
-
-export function signBody(secret: string, body: Buffer | string, algorithm = 'sha1'): string {
-  return `${algorithm}=${createHmac(algorithm, secret).update(body).digest('hex')}`;
-}
 
 /** Whether `header` is a valid signature of `body` under `secret` (constant-time comparison). */
 export function verifySignature(secret: string, body: Buffer, header: string | undefined): boolean {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
+import type { SimulatorStats, World } from '@pleiades/youtube-simulator';
 import { addToWatchlist } from '../../src/dao/watchlist.ts';
 import type { Pool } from '../../src/db/pool.ts';
 import type { VaultProvider } from '../../src/vault/index.ts';
 import { readParquetRows } from '../../src/vault/parquet.ts';
-import type { SimulatorStats, World } from '../../src/youtube/simulator/index.ts';
 
 /**
  * What the reliability tests measure outcomes with: the watchlist they start from, what reached

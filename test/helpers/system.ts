@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SimulatorOptions } from '@pleiades/youtube-simulator';
+import { type Context, createContext } from '../../app/context.ts';
 import type { QueueName } from '../../queues/index.ts';
 import { subscribeActivityLog } from '../../src/activity.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log.ts';
-import type { SimulatorOptions } from '../../src/youtube/simulator/index.ts';
-import { type Context, createContext } from '../../workers/context.ts';
 import { startWorkers, type WorkerSet } from '../../workers/runtime.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';

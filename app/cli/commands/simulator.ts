@@ -1,13 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ScaledClock } from '../../../src/clock.ts';
 import { loadConfig } from '../../../src/config/index.ts';
-import { keyPoolJson } from '../../../src/config/schema.ts';
 import { ValidationError } from '../../../src/errors/index.ts';
-import { startSimulator } from '../../../src/youtube/simulator/index.ts';
 
 const optionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).optional(),
@@ -22,26 +17,6 @@ const optionsSchema = z.object({
   legacyQuota: z.boolean().optional(),
   keyRps: z.coerce.number().positive().optional(),
 });
-
-/** A key file: a JSON array, a JSON object of named pools (as YOUTUBE_API_KEY_POOL_JSON), or one key a line. */
-export function parseKeysFile(text: string): string[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-    const r = keyPoolJson.safeParse(trimmed);
-    if (!r.success)
-      throw new ValidationError([{ field: '--keys-file', message: r.error.issues[0]!.message }]);
-    return [...new Set(Object.values(r.data).flat())];
-  }
-  const keys = trimmed
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  if (keys.length === 0) throw new ValidationError([{ field: '--keys-file', message: 'no key in the file' }]);
-  return [...new Set(keys)];
-}
-
-/** Simulated keys that look like Google API keys (AIza + 35 characters). */
-const simulatedKey = (): string => `AIza${randomBytes(27).toString('base64url').slice(0, 35)}`;
 
 export function simulatorCommand(): Command {
   return new Command('simulator')
@@ -73,48 +48,42 @@ export function simulatorCommand(): Command {
         );
       const o = parsed.data;
       const config = loadConfig();
+      // The simulator's own command line lives in its package; loaded only when this command runs.
+      const { CliError, generateKeys, parseKeysFile, serve } = await import(
+        '@pleiades/youtube-simulator/cli'
+      );
       let keys: string[];
       let source: string;
       if (o.keysFile) {
-        keys = parseKeysFile(await readFile(o.keysFile, 'utf8'));
+        try {
+          keys = parseKeysFile(await readFile(o.keysFile, 'utf8'));
+        } catch (err) {
+          if (err instanceof CliError)
+            throw new ValidationError([{ field: err.field, message: err.message }]);
+          throw err;
+        }
         source = `from ${o.keysFile}`;
       } else if (config.YOUTUBE_API_KEY_POOL_JSON) {
         keys = [...new Set(Object.values(config.YOUTUBE_API_KEY_POOL_JSON).flat())];
         source = 'from YOUTUBE_API_KEY_POOL_JSON';
       } else {
-        keys = Array.from({ length: o.generateKeys }, simulatedKey);
-        const path = resolve(o.keysOut);
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, `${JSON.stringify(keys)}\n`, { mode: 0o600 });
-        await chmod(path, 0o600);
-        source = `generated, written to ${path} (use it as YOUTUBE_API_KEY_POOL_JSON)`;
+        const g = await generateKeys(o.generateKeys, o.keysOut);
+        keys = g.keys;
+        source = `generated, written to ${g.path} (use it as YOUTUBE_API_KEY_POOL_JSON)`;
       }
-      const speed = o.speed ?? config.SIMULATOR_SPEED;
-      const seed = o.seed ?? config.SIMULATOR_SEED;
-      const sim = await startSimulator({
-        port: o.port ?? config.SIMULATOR_PORT,
-        host: o.host,
-        seed,
-        clock: new ScaledClock({ speed }),
-        keys,
-        ...(o.searchQuota !== undefined ? { searchQuota: o.searchQuota } : {}),
-        ...(o.unitsQuota !== undefined ? { unitsQuota: o.unitsQuota } : {}),
-        ...(o.legacyQuota ? { legacyQuota: true } : {}),
-        ...(o.keyRps !== undefined ? { keyRps: o.keyRps } : {}),
-      });
-      process.stdout.write(
-        `YouTube simulator listening at ${sim.url} (seed ${seed}, speed ${speed}x)\n` +
-          `${keys.length} valid key(s), ${source}\n` +
-          `API: ${sim.url}/youtube/v3/…   admin: ${sim.url}/admin/stats\n`,
+      await serve(
+        {
+          port: o.port ?? config.SIMULATOR_PORT,
+          host: o.host,
+          seed: o.seed ?? config.SIMULATOR_SEED,
+          speed: o.speed ?? config.SIMULATOR_SPEED,
+          keys,
+          ...(o.searchQuota !== undefined ? { searchQuota: o.searchQuota } : {}),
+          ...(o.unitsQuota !== undefined ? { unitsQuota: o.unitsQuota } : {}),
+          ...(o.legacyQuota ? { legacyQuota: true } : {}),
+          ...(o.keyRps !== undefined ? { keyRps: o.keyRps } : {}),
+        },
+        source,
       );
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void sim.close().then(done);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
     });
 }

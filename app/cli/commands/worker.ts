@@ -18,7 +18,7 @@ export function workerCommand(): Command {
         format: config.LOG_FORMAT,
         name: 'pleiades-worker',
       });
-      const { createContext } = await import('../../../workers/context.ts');
+      const { createContext } = await import('../../context.ts');
       const { startWorkers } = await import('../../../workers/runtime.ts');
       const ctx = await createContext(config, log, { simulator: false });
       const workers = startWorkers(ctx.deps, {

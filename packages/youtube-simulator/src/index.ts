@@ -1,8 +1,8 @@
-import { type Clock, systemClock } from '../../clock.ts';
-import { DEFAULT_DAILY_QUOTA } from '../quota-costs.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { FaultInjector, type Faults } from './faults.ts';
 import { type HubOptions, WebSubHub } from './hub.ts';
 import { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
+import { DEFAULT_DAILY_QUOTA } from './quota-costs.ts';
 import { SearchIndex } from './search.ts';
 import { listen } from './server.ts';
 import { type SimulatorStats, StatsRecorder } from './stats.ts';

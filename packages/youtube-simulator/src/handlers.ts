@@ -1,5 +1,5 @@
-import type { ApiMethod } from '../quota-costs.ts';
 import { type ApiError, apiErrors } from './api-errors.ts';
+import type { ApiMethod } from './quota-costs.ts';
 import {
   categoryResources,
   channelResource,

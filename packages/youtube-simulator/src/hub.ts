@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../../clock.ts';
-import { buildFeed } from '../../websub/feed.ts';
-import { signBody } from '../../websub/signature.ts';
-import { channelOfTopic } from '../../websub/topic.ts';
+import type { Clock } from './clock.ts';
+import { buildFeed, signBody } from './websub-feed.ts';
+import { channelOfTopic } from './websub-topic.ts';
 import type { World } from './world.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS } from '../../clock.ts';
+import { DAY_MS, HOUR_MS } from './clock.ts';
 import { decodeVideoId, encodeVideoId, Feistel64, hash2, mix32, normal, unit2 } from './rng.ts';
 import {
   CHANNEL_PREFIXES,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Simulator, SimulatorOptions } from '@pleiades/youtube-simulator';
 import type { Redis } from 'ioredis';
 import { createQueues, type QueueSet } from '../queues/index.ts';
 import { type Clock, ScaledClock, systemClock } from '../src/clock.ts';
@@ -12,8 +13,7 @@ import { createRedis } from '../src/redis.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import { createVault } from '../src/vault/index.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
-import type { Simulator, SimulatorOptions } from '../src/youtube/simulator/index.ts';
-import { type AgentDeps, type EventEmitter, noEmit } from './deps.ts';
+import { type AgentDeps, type EventEmitter, noEmit } from '../workers/deps.ts';
 
 export interface Context {
   deps: AgentDeps;
@@ -57,7 +57,7 @@ export async function createContext(
       : [1, 2, 3].map(() => `sim-${randomBytes(12).toString('hex')}`);
     pools ??= { default: keys };
     // Loaded only here: worker replicas talking to YouTube never pay for the simulator's modules.
-    const { startSimulator } = await import('../src/youtube/simulator/index.ts');
+    const { startSimulator } = await import('@pleiades/youtube-simulator');
     simulator = await startSimulator({
       port: config.SIMULATOR_PORT,
       seed: config.SIMULATOR_SEED,

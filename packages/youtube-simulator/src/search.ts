@@ -1,4 +1,4 @@
-import { DAY_MS } from '../../clock.ts';
+import { DAY_MS } from './clock.ts';
 import { hash2 } from './rng.ts';
 import { VOCABULARY } from './words.ts';
 import type { World } from './world.ts';

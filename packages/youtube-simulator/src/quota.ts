@@ -1,5 +1,5 @@
-import { DAY_MS, HOUR_MS, nextPacificMidnight, pacificDay } from '../../clock.ts';
-import { type ApiMethod, LEGACY_SEARCH_COST, QUOTA_COST, type QuotaBucket } from '../quota-costs.ts';
+import { DAY_MS, HOUR_MS, nextPacificMidnight, pacificDay } from './clock.ts';
+import { type ApiMethod, LEGACY_SEARCH_COST, QUOTA_COST, type QuotaBucket } from './quota-costs.ts';
 
 /**
  * Quota as YouTube counts it: per key and Pacific day, a search.list bucket and a shared bucket of

@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { type Clock, ManualClock, ScaledClock } from '../../clock.ts';
-import { keyFingerprint } from '../../fingerprint.ts';
 import { type ApiError, apiErrors, statsReason } from './api-errors.ts';
+import { type Clock, ManualClock, ScaledClock } from './clock.ts';
 import { type FaultInjector, faultsSchema } from './faults.ts';
+import { keyFingerprint } from './fingerprint.ts';
 import { ENDPOINTS, Reject } from './handlers.ts';
 import type { WebSubHub } from './hub.ts';
 import type { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
