@@ -8,6 +8,7 @@ import {
 } from '../src/dao/followed-channels.ts';
 import { WebSubRejectedError } from '../src/errors/index.ts';
 import { parseFeed } from '../src/websub/feed.ts';
+import { applyPushedChanges } from '../src/websub/pushed-changes.ts';
 import type { WebSubSettings } from '../src/websub/settings.ts';
 import { verifySignature } from '../src/websub/signature.ts';
 import type { DashboardDeps } from './deps.ts';
@@ -119,7 +120,11 @@ export function websubRouter(deps: DashboardDeps, settings: WebSubSettings): Rou
         feed.entries.map((e) => ({ videoId: e.videoId, channelId: e.channelId, route: 'websub' })),
         now,
       );
-      res.status(202).json({ entries: feed.entries.length, new: added });
+      const changes = await applyPushedChanges(pool, feed, now.getTime(), {
+        missesBeforeGone: deps.config.TRACKER_MISSES_BEFORE_GONE,
+        titleRetentionMs: (deps.config.JANITOR_RETENTION_DAYS + 1) * 86_400_000,
+      });
+      res.status(202).json({ entries: feed.entries.length, new: added, ...changes });
     },
   );
   return router;

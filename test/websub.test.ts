@@ -61,7 +61,7 @@ beforeAll(async () => {
     simulator: {
       port: simPort,
       keys: [KEY],
-      hub: { deliverEveryMs: 0, maxLeaseSeconds: LEASE_S },
+      hub: { deliverEveryMs: 0, maxLeaseSeconds: LEASE_S, realism: 'perfect' },
       world: { channels: 40, videosPerDay: 2000, historyDays: 5, deletedFraction: 0, privateFraction: 0 },
     },
   });
@@ -208,7 +208,7 @@ describe('WebSub', () => {
     // The same feed correctly signed (sha1, as YouTube's hub signs) is taken.
     const good = await post(body, { 'x-hub-signature': signBody(SECRET, body) });
     expect(good.status).toBe(202);
-    expect(await good.json()).toEqual({ entries: 1, new: 1 });
+    expect(await good.json()).toEqual({ entries: 1, new: 1, titles: 0, deletions: 0 });
     expect((await state()).inbox).toBe(before.inbox + 1);
     await q('DELETE FROM discovery_inbox');
   });

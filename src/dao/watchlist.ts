@@ -302,3 +302,24 @@ export async function oldestDueLagMs(db: Queryable, now: number): Promise<number
   const m = r.rows[0]?.m;
   return m == null ? 0 : Math.max(0, now - fromEpochMinutes(m));
 }
+
+/**
+ * A deletion notice (WebSub `at:deleted-entry`) for tracked videos: each one that has not missed yet
+ * gets `misses = missesBeforeGone - 1`, so its next poll confirms it — absent: GONE at once, no more
+ * quota spent on it; present: back to normal. Returns the videos so marked (others are unknown, gone
+ * or already missing).
+ */
+export async function markDeletionNoticed(
+  db: Queryable,
+  ids: string[],
+  missesBeforeGone: number,
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const r = await db.query<{ video_id: bigint }>(
+    `UPDATE watchlist SET misses = $2
+     WHERE video_id = ANY($1::bigint[]) AND misses = 0 AND tier <> 3
+     RETURNING video_id`,
+    [[...new Set(ids)].map(videoIdToBigInt), Math.max(0, missesBeforeGone - 1)],
+  );
+  return r.rows.map((x) => bigIntToVideoId(x.video_id));
+}

@@ -1,4 +1,4 @@
-import { channelOfTopic, isChannelId } from '@pleiades/youtube-simulator/websub-topic';
+import { channelOfTopic, isChannelId, topicForChannel } from '@pleiades/youtube-simulator/websub-topic';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { WebSubRejectedError } from '../errors/index.ts';
 import { isVideoId } from '../video-id.ts';
@@ -64,7 +64,9 @@ export function parseFeed(xml: string): ParsedFeed {
   if (!feed || typeof feed !== 'object') throw malformed('no Atom <feed> element');
   const f = feed as Node;
   const links = (Array.isArray(f.link) ? f.link : []) as Node[];
-  const self = links.find((l) => l['@_rel'] === 'self')?.['@_href'];
+  const tombstones = (Array.isArray(f['at:deleted-entry']) ? f['at:deleted-entry'] : []) as Node[];
+  // A deletion notice has no rel=self link: its channel is in each tombstone's <at:by><uri>.
+  const self = links.find((l) => l['@_rel'] === 'self')?.['@_href'] ?? topicOfTombstones(tombstones);
   if (typeof self !== 'string') throw malformed('no <link rel="self"> naming the topic');
   const channelId = channelOfTopic(self);
   if (!channelId) throw malformed(`the topic is not a YouTube channel feed: ${self.slice(0, 200)}`);
@@ -81,10 +83,21 @@ export function parseFeed(xml: string): ParsedFeed {
     entries.push({ videoId, channelId: ch, title: text(e.title) ?? '', publishedAt: new Date(t) });
   }
   const deleted: string[] = [];
-  for (const d of (Array.isArray(f['at:deleted-entry']) ? f['at:deleted-entry'] : []) as Node[]) {
+  for (const d of tombstones) {
     const ref = d['@_ref'];
     const id = typeof ref === 'string' ? ref.replace(/^yt:video:/, '') : null;
     if (isVideoId(id)) deleted.push(id);
   }
   return { topic: self, channelId, entries, deleted };
+}
+
+/** The channel feed topic named by the tombstones' `<at:by><uri>` (all of one channel), or undefined. */
+function topicOfTombstones(tombstones: Node[]): string | undefined {
+  const uris = new Set(
+    tombstones.map(
+      (d) => text((d['at:by'] as Node | undefined)?.uri)?.match(/\/channel\/(UC[\w-]{22})$/)?.[1],
+    ),
+  );
+  const [channelId] = [...uris];
+  return uris.size === 1 && channelId ? topicForChannel(channelId) : undefined;
 }

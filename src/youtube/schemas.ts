@@ -133,7 +133,7 @@ export const videoStatSchema = z.object({
   statistics: z
     .object({ viewCount: count.optional(), likeCount: count.optional(), commentCount: count.optional() })
     .optional(),
-  contentDetails: z.object({ duration: z.string().optional(), durationMillis: count.optional() }).optional(),
+  contentDetails: z.object({ duration: z.string().optional() }).optional(),
 });
 
 export const batchGetStatsResponseSchema = z.object({

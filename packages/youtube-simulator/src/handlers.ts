@@ -10,6 +10,13 @@ import {
 } from './resources.ts';
 import { etagOf, hash2, hashString } from './rng.ts';
 import { MAX_RESULTS, type SearchIndex, type SearchOrder, type SearchQuery } from './search.ts';
+import {
+  interleave,
+  type OtherResult,
+  otherResultResource,
+  otherResults,
+  wordsNeeded,
+} from './search-realism.ts';
 import { WORD_INDEX } from './words.ts';
 import type { World } from './world.ts';
 
@@ -172,8 +179,12 @@ const search: Endpoint = {
     const offset = token === null ? 0 : decodeToken(token, sig, 1)[0]!;
     const channel = channelId === null ? undefined : world.findChannel(channelId);
     const videosWanted = !types || types.includes('video');
+    const parsed = parseQuery(q);
+    const realism = index.realism;
     const query: SearchQuery = {
-      ...parseQuery(q),
+      ...parsed,
+      // relevance ranks videos carrying most of the words; date lists only those carrying all of them
+      minWords: order === 'relevance' ? wordsNeeded(realism, parsed.words.length) : parsed.words.length,
       publishedAfter,
       publishedBefore,
       order: order!,
@@ -181,18 +192,29 @@ const search: Endpoint = {
     };
     if ((channelId !== null && !channel) || !videosWanted) query.impossible = true;
     const result = index.search(query, now);
-    const page = result.indices.slice(offset, offset + maxResults);
+    const others =
+      channel || parsed.impossible || channelId !== null
+        ? []
+        : otherResults(world, realism, parsed.words, types);
+    const all: (number | OtherResult)[] = interleave<number | OtherResult>(result.indices, others).slice(
+      0,
+      MAX_RESULTS,
+    );
+    const page = all.slice(offset, offset + maxResults);
     const end = offset + page.length;
     const body: Record<string, unknown> = {
       kind: 'youtube#searchListResponse',
       etag: responseEtag(sig, now),
     };
-    if (maxResults > 0 && end < Math.min(result.indices.length, MAX_RESULTS))
-      body.nextPageToken = encodeToken([end], sig);
+    if (maxResults > 0 && end < all.length) body.nextPageToken = encodeToken([end], sig);
     if (offset > 0) body.prevPageToken = encodeToken([Math.max(0, offset - maxResults)], sig);
     body.regionCode = p.get('regionCode') ?? 'US';
-    body.pageInfo = { totalResults: result.totalResults, resultsPerPage: maxResults };
-    body.items = page.map((i) => searchResultResource(world, i, part.has('snippet')));
+    body.pageInfo = { totalResults: result.totalResults + others.length, resultsPerPage: maxResults };
+    body.items = page.map((i) =>
+      typeof i === 'number'
+        ? searchResultResource(world, i, part.has('snippet'))
+        : otherResultResource(i, part.has('snippet')),
+    );
     return body;
   },
 };

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from './clock.ts';
+import {
+  buildDeletedFeed,
+  deliveryOffsets,
+  type HubRealism,
+  type HubRealismOption,
+  hubRealism,
+} from './hub-realism.ts';
+import { hash2 } from './rng.ts';
 import { buildFeed, signBody } from './websub-feed.ts';
 import { channelOfTopic } from './websub-topic.ts';
 import type { World } from './world.ts';
@@ -21,6 +29,26 @@ export interface HubOptions {
   /** Deliver new uploads every this many real ms (0: only when `deliver()` is called). Default 1000. */
   deliverEveryMs?: number;
   timeoutMs?: number;
+  /** Delays, duplicates and drops as YouTube's hub (default 'realistic'; docs/simulator.md). */
+  realism?: HubRealismOption;
+}
+
+/** A change of a published video the hub announces: a new title, or its removal. */
+interface Change {
+  index: number;
+  kind: 'title' | 'deleted';
+  at: number;
+  seq: number;
+}
+
+/** One notification due to a subscriber: an upload or a change, possibly a second copy. */
+interface Due {
+  index: number;
+  kind: 'upload' | 'title' | 'deleted';
+  at: number;
+  copy: number;
+  /** Changes only: their sequence number. */
+  seq?: number;
 }
 
 interface Subscription {
@@ -31,6 +59,8 @@ interface Subscription {
   expiresAt: number;
   /** Uploads published up to this time (simulator clock) have been announced. */
   deliveredUntil: number;
+  /** Changes (seq:copy) already announced: a change may be made at the very ms of a delivery. */
+  sentChanges: Set<string>;
 }
 
 export interface HubStats {
@@ -73,12 +103,22 @@ export class WebSubHub {
   };
   #timer: NodeJS.Timeout | null = null;
   #delivering: Promise<unknown> | null = null;
+  /** Tests may change the knobs between deliveries. */
+  realism: HubRealism;
+  #changes: Change[] = [];
+  #changeSeq = 0;
 
   constructor(world: World, clock: Clock, opts: HubOptions = {}) {
     this.#world = world;
     this.#clock = clock;
     this.#maxLease = opts.maxLeaseSeconds ?? 432_000;
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.realism = hubRealism(opts.realism);
+    world.onChange((index, change) => {
+      const kind =
+        change === 'title' ? 'title' : change === 'deleted' || change === 'private' ? 'deleted' : null;
+      if (kind) this.#changes.push({ index, kind, at: clock.now(), seq: ++this.#changeSeq });
+    });
     const every = opts.deliverEveryMs ?? 1000;
     if (every > 0) {
       this.#timer = setInterval(() => {
@@ -172,6 +212,7 @@ export class WebSubHub {
       expiresAt: now + o.leaseSeconds * 1000,
       // A renewal keeps its place; a new subscription announces what is published from now on.
       deliveredUntil: prev?.deliveredUntil ?? now,
+      sentChanges: prev?.sentChanges ?? new Set(),
     });
   }
 
@@ -181,8 +222,10 @@ export class WebSubHub {
   }
 
   /**
-   * Announces every upload of a subscribed channel published since the last delivery: one signed Atom
-   * POST per subscription (50 entries at most each). Lapsed subscriptions are dropped, as the hub does.
+   * Sends every notification that has come due since the last delivery: uploads of subscribed channels
+   * and changes of their videos (a new title, a removal), each after its delivery delay, some twice,
+   * some never (HubRealism). One signed Atom POST per subscription and kind (50 entries at most each);
+   * a second copy goes in a POST of its own. Lapsed subscriptions are dropped, as the hub does.
    */
   async deliver(): Promise<{ notifications: number; entries: number; rejected: number }> {
     const now = this.#clock.now();
@@ -193,31 +236,68 @@ export class WebSubHub {
       else live.push(s);
     const out = { notifications: 0, entries: 0, rejected: 0 };
     if (live.length === 0) return out;
-    const from = Math.min(...live.map((s) => s.deliveredUntil));
-    const byChannel = new Map<number, number[]>();
+    const maxDelay = this.realism.maxDelayS * 2000; // a duplicate comes after two delays at most
+    const from = Math.min(...live.map((s) => s.deliveredUntil)) - maxDelay;
+    const byChannel = new Map<number, Due[]>();
     for (const s of live) byChannel.set(s.channel, []);
+    const due = (list: Due[] | undefined, d: Omit<Due, 'at' | 'copy'>, at: number, key: number) => {
+      if (!list) return;
+      deliveryOffsets(this.realism, w.seed, key).forEach((off, copy) => {
+        if (at + off <= now) list.push({ ...d, at: at + off, copy });
+      });
+    };
     const end = w.publishedCount(now);
     for (let i = w.firstIndexAtOrAfter(from + 1); i < end; i++) {
       const list = byChannel.get(w.channelOf(i));
-      if (list && w.isVisible(i, now)) list.push(i);
+      if (list && w.isVisible(i, now)) due(list, { index: i, kind: 'upload' }, w.publishedAt(i), i);
     }
+    for (const c of this.#changes) due(byChannel.get(w.channelOf(c.index)), c, c.at, hash2(c.index, c.seq));
+    const kept = this.#changes.filter((c) => c.at > from);
+    if (kept.length < this.#changes.length) {
+      const seqs = new Set(kept.map((c) => String(c.seq)));
+      for (const s of live)
+        for (const k of s.sentChanges) if (!seqs.has(k.split(':')[0]!)) s.sentChanges.delete(k);
+    }
+    this.#changes = kept;
     const sends: Promise<void>[] = [];
     for (const s of live) {
       const since = s.deliveredUntil;
       s.deliveredUntil = now;
-      const fresh = (byChannel.get(s.channel) ?? []).filter((i) => w.publishedAt(i) > since).reverse();
-      for (let k = 0; k < fresh.length; k += MAX_ENTRIES) {
-        const entries = fresh.slice(k, k + MAX_ENTRIES).map((i) => {
-          const d = w.details(i);
-          return {
-            videoId: d.id,
-            title: d.title,
-            channelTitle: d.channel.title,
-            publishedAt: new Date(d.publishedAt),
-          };
-        });
-        const ch = w.channel(s.channel);
-        sends.push(this.#post(s, buildFeed(ch.id, s.topic, entries), entries.length, out));
+      const fresh = (byChannel.get(s.channel) ?? [])
+        .filter((d) => (d.seq === undefined ? d.at > since : !s.sentChanges.has(`${d.seq}:${d.copy}`)))
+        .sort((a, b) => b.at - a.at);
+      for (const d of fresh) if (d.seq !== undefined) s.sentChanges.add(`${d.seq}:${d.copy}`);
+      const ch = w.channel(s.channel);
+      for (const copy of [0, 1]) {
+        const mine = fresh.filter((d) => d.copy === copy);
+        const entries = mine.filter((d) => d.kind !== 'deleted' && w.isVisible(d.index, now));
+        for (let k = 0; k < entries.length; k += MAX_ENTRIES) {
+          const feed = entries.slice(k, k + MAX_ENTRIES).map((d) => {
+            const v = w.details(d.index);
+            return {
+              videoId: v.id,
+              title: v.title,
+              channelTitle: v.channel.title,
+              publishedAt: new Date(v.publishedAt),
+              updatedAt: new Date(Math.max(v.publishedAt, d.at)),
+            };
+          });
+          sends.push(this.#post(s, buildFeed(ch.id, s.topic, feed), feed.length, out));
+        }
+        const gone = mine.filter((d) => d.kind === 'deleted' && !w.isVisible(d.index, now));
+        if (gone.length)
+          sends.push(
+            this.#post(
+              s,
+              buildDeletedFeed(
+                ch.id,
+                ch.title,
+                gone.map((d) => ({ videoId: w.videoIdAt(d.index), at: new Date(d.at) })),
+              ),
+              gone.length,
+              out,
+            ),
+          );
       }
     }
     const all = Promise.all(sends);

@@ -4,6 +4,7 @@ import { type HubOptions, WebSubHub } from './hub.ts';
 import { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
 import { DEFAULT_DAILY_QUOTA } from './quota-costs.ts';
 import { SearchIndex } from './search.ts';
+import { type SearchRealismOption, searchRealism } from './search-realism.ts';
 import { listen } from './server.ts';
 import { type SimulatorStats, StatsRecorder } from './stats.ts';
 import { type VideoState, World, type WorldOptions } from './world.ts';
@@ -16,6 +17,7 @@ import { type VideoState, World, type WorldOptions } from './world.ts';
 
 export type { Faults } from './faults.ts';
 export type { HubOptions, HubStats, WebSubHub } from './hub.ts';
+export type { SearchRealism, SearchRealismOption } from './search-realism.ts';
 export type { KeyDayStats, SimulatorStats } from './stats.ts';
 export type { VideoState, WorldOptions } from './world.ts';
 export { World } from './world.ts';
@@ -41,6 +43,11 @@ export interface SimulatorOptions {
   keyRps?: number;
   faults?: Faults;
   world?: Partial<WorldOptions>;
+  /**
+   * How imperfect search is (docs/simulator.md): 'realistic' (default: indexing delay, fuzzy relevance,
+   * estimated totals, channels and playlists in untyped results) or 'perfect' (unit tests).
+   */
+  search?: SearchRealismOption;
   /** A WebSub hub at `/websub/hub` for the simulated channels (docs/simulator.md); default on. */
   hub?: boolean | HubOptions;
 }
@@ -71,7 +78,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const keys = opts.keys ? new Set(opts.keys) : null;
   const state = {
     world,
-    search: new SearchIndex(world),
+    search: new SearchIndex(world, 1000, searchRealism(opts.search)),
     clock,
     ledger: new QuotaLedger({
       searchQuota: opts.searchQuota ?? DEFAULT_DAILY_QUOTA.search,

@@ -124,9 +124,8 @@ export function videoStatsResource(
     out.statistics = s;
   }
   if (parts.contentDetails) {
-    // google.protobuf.Duration in its JSON form, plus milliseconds (int64 as a string)
-    const secs = world.durationSeconds(i);
-    out.contentDetails = { duration: `${secs}s`, durationMillis: String(secs * 1000) };
+    // google.protobuf.Duration in its JSON form: the only field of Schema$VideoStatsContentDetails
+    out.contentDetails = { duration: `${world.durationSeconds(i)}s` };
   }
   return out;
 }

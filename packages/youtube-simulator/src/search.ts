@@ -1,5 +1,6 @@
 import { DAY_MS } from './clock.ts';
 import { hash2 } from './rng.ts';
+import { estimateTotal, indexedAt, PERFECT_SEARCH, type SearchRealism } from './search-realism.ts';
 import { VOCABULARY } from './words.ts';
 import type { World } from './world.ts';
 
@@ -25,8 +26,10 @@ interface DayIndex {
 export type SearchOrder = 'date' | 'rating' | 'relevance' | 'title' | 'videoCount' | 'viewCount';
 
 export interface SearchQuery {
-  /** Vocabulary indices every result must carry; empty: every video. */
+  /** Vocabulary indices a result must carry (at least `minWords` of them); empty: every video. */
   words: number[];
+  /** How many of `words` a result needs (default: all of them). */
+  minWords?: number;
   /** A word of the query that is not in the vocabulary: nothing can match. */
   impossible: boolean;
   excluded: number[];
@@ -46,10 +49,12 @@ export class SearchIndex {
   readonly #days = new Map<number, DayIndex>();
   readonly #maxDays: number;
   readonly #results = new Map<string, SearchResult>();
+  readonly realism: SearchRealism;
 
-  constructor(world: World, maxDays = 1000) {
+  constructor(world: World, maxDays = 1000, realism: SearchRealism = PERFECT_SEARCH) {
     this.#world = world;
     this.#maxDays = maxDays;
+    this.realism = realism;
   }
 
   #dayRange(d: number): { first: number; count: number } {
@@ -103,8 +108,15 @@ export class SearchIndex {
       return { ...r, matches: out };
     }
     const day = this.#day(d);
+    const need = Math.min(q.words.length, q.minWords ?? q.words.length);
     if (q.words.length === 0) {
       for (let j = day.count - 1; j >= 0; j--) out.push(j);
+    } else if (need < q.words.length) {
+      // relevance without every word: count the query's words each video carries
+      const hits = new Uint8Array(day.count);
+      for (const x of q.words)
+        for (let k = day.offsets[x]!; k < day.offsets[x + 1]!; k++) hits[day.postings[k]!]!++;
+      for (let j = day.count - 1; j >= 0; j--) if (hits[j]! >= need) out.push(j);
     } else {
       const lists = q.words
         .map((x) => day.postings.subarray(day.offsets[x]!, day.offsets[x + 1]!))
@@ -151,6 +163,7 @@ export class SearchIndex {
         if (i >= hi || i < lo) continue;
         if (q.channel !== undefined && w.channelOf(i) !== q.channel) continue;
         if (!w.isVisible(i, now)) continue;
+        if (!this.realism.perfect && indexedAt(w, this.realism, i) > now) continue;
         matchedTotal++;
         if (found.length < want) found.push(i);
       }
@@ -159,7 +172,10 @@ export class SearchIndex {
     const span = hi - lo;
     const totalResults = Math.min(
       1_000_000,
-      scannedVideos >= span ? matchedTotal : Math.round((matchedTotal * span) / Math.max(1, scannedVideos)),
+      estimateTotal(
+        this.realism,
+        scannedVideos >= span ? matchedTotal : Math.round((matchedTotal * span) / Math.max(1, scannedVideos)),
+      ),
     );
     return { indices: this.#rank(found, q, now).slice(0, MAX_RESULTS), totalResults };
   }
@@ -176,13 +192,16 @@ export class SearchIndex {
       q.words.reduce((a, x) => hash2(a, x), 7),
       q.order.length,
     );
+    const partial = (q.minWords ?? q.words.length) < q.words.length;
+    const wanted = new Set(q.words);
     const score = (i: number): number => {
       const s = w.statistics(i, now);
       if (q.order === 'viewCount') return s.viewCount;
       if (q.order === 'rating') return s.likeCount ?? 0;
-      // relevance: popularity, recency and a per-query draw
+      // relevance: words matched, popularity, recency and a per-query draw
       const ageDays = (now - w.publishedAt(i)) / DAY_MS;
-      return Math.log1p(s.viewCount) - 0.02 * ageDays + 3 * (hash2(i, qh) / 4294967296);
+      const matched = partial ? w.wordIds(i).filter((x) => wanted.has(x)).length : 0;
+      return 4 * matched + Math.log1p(s.viewCount) - 0.02 * ageDays + 3 * (hash2(i, qh) / 4294967296);
     };
     const scored = found.map((i) => [i, score(i)] as const);
     scored.sort((a, b) => b[1] - a[1]);

@@ -148,6 +148,8 @@ const threeSignificant = (n: number): number => {
 };
 
 interface Override {
+  /** A title the owner set (setVideoTitle). */
+  title?: string;
   visibility?: Visibility;
   likesHidden?: boolean;
   commentsDisabled?: boolean;
@@ -175,6 +177,7 @@ export class World {
   readonly #channelByKey = new Map<string, number>();
   readonly #overrides = new Map<number, Override>();
   readonly #channelTopic: Uint8Array;
+  readonly #listeners: ((i: number, change: VideoState | 'title') => void)[] = [];
 
   constructor(seed: number, opts: Partial<WorldOptions> = {}, now: number = Date.now()) {
     this.seed = seed >>> 0;
@@ -365,13 +368,27 @@ export class World {
     const prev = this.#overrides.get(i) ?? {};
     const next: Override =
       state === 'public'
-        ? { visibility: 'public', likesHidden: false, commentsDisabled: false }
+        ? { title: prev.title, visibility: 'public', likesHidden: false, commentsDisabled: false }
         : state === 'likesHidden'
           ? { ...prev, visibility: 'public', likesHidden: true }
           : state === 'commentsDisabled'
             ? { ...prev, visibility: 'public', commentsDisabled: true }
             : { ...prev, visibility: state };
     this.#overrides.set(i, next);
+    for (const l of this.#listeners) l(i, state);
+  }
+
+  /** The owner renames a video from now on (tests and demos; the WebSub hub announces it). */
+  setVideoTitle(id: string, title: string): void {
+    const i = this.indexOf(id);
+    if (i < 0) throw new RangeError(`no video ${id} in this world`);
+    this.#overrides.set(i, { ...this.#overrides.get(i), title });
+    for (const l of this.#listeners) l(i, 'title');
+  }
+
+  /** Calls `fn` after every setVideoState / setVideoTitle (the hub's change feed). */
+  onChange(fn: (i: number, change: VideoState | 'title') => void): void {
+    this.#listeners.push(fn);
   }
 
   durationSeconds(i: number): number {
@@ -430,6 +447,8 @@ export class World {
   }
 
   title(i: number): string {
+    const renamed = this.#overrides.get(i)?.title;
+    if (renamed !== undefined) return renamed;
     const t = this.#topicIndexOf(i);
     const n = this.#titleWords(i, t, scratch, 0);
     let title = capitalize(VOCABULARY[scratch[0]!]!);
