@@ -40,6 +40,8 @@ export interface DashboardDeps {
   redis: Redis;
   log: Logger;
   clock: Clock;
+  /** Simulated seconds per real second: above 1 in the demo (the overview says so). */
+  speed?: number;
   hydra?: HydraView;
   vault?: VaultView;
   /** How long (ms) a computed /api/stats answer is reused; 0 in tests. Default 3000. */

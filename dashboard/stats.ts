@@ -16,7 +16,10 @@ import type { DashboardDeps, KeyView } from './deps.ts';
 
 /** What /api/stats answers (and the overview page draws). Times are ISO strings, ids YouTube's. */
 export interface Stats {
+  /** The system clock's now: simulated time in the demo. */
   generatedAt: string;
+  /** Simulated seconds per real second: above 1 in the demo (`start` without keys). */
+  speed: number;
   videos: { hot: number; discoveredLastHour: number; discoveredLast24h: number };
   watchlist: {
     total: number;
@@ -152,6 +155,7 @@ export async function computeStats(deps: DashboardDeps): Promise<Stats> {
   const snapshotSeries = hourSeries(snapshots, windowStart, now + 1);
   return {
     generatedAt: new Date(now).toISOString(),
+    speed: deps.speed ?? 1,
     videos: {
       hot,
       discoveredLastHour: discoveryPerHour.at(-1)?.count ?? 0,

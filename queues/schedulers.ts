@@ -1,4 +1,5 @@
 import type { Config } from '../src/config/index.ts';
+import { demoSchedule } from '../src/demo.ts';
 import { websubSettings } from '../src/websub/settings.ts';
 import type { QueueName } from './definitions.ts';
 import type { QueueSet } from './index.ts';
@@ -33,8 +34,10 @@ export function scheduleEvery(config: Config): Partial<Record<QueueName, number 
 export async function installSchedulers(
   queues: QueueSet,
   config: Config,
+  /** The demo's speed (src/demo.ts): real intervals shrink with it. */
+  speed = 1,
 ): Promise<Record<string, number | string>> {
-  const every = scheduleEvery(config);
+  const every = demoSchedule(scheduleEvery(config), speed);
   for (const [name, when] of Object.entries(every) as [QueueName, number | string][]) {
     const repeat = typeof when === 'number' ? { every: when } : { pattern: when, tz: 'UTC' };
     await queues.get(name).upsertJobScheduler(name, repeat, { name, data: {} });

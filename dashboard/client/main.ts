@@ -218,7 +218,17 @@ function fillTable(id: string, rows: HTMLTableRowElement[], emptyText: string, c
   } else body.replaceChildren(...rows);
 }
 
+/** In the demo, which speed the clock runs at and what its (simulated) date is. */
+function renderDemo(s: Stats): void {
+  const badge = byId('demo');
+  badge.hidden = s.speed === 1;
+  if (s.speed === 1) return;
+  const at = new Date(s.generatedAt);
+  badge.textContent = `demo: simulated time ×${nf.format(s.speed)} · ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 function renderStats(s: Stats): void {
+  renderDemo(s);
   byId('kpi-hot').textContent = nf.format(s.videos.hot);
   byId('kpi-discovered').textContent = nf.format(s.videos.discoveredLast24h);
   byId('kpi-watchlist').textContent = nf.format(s.watchlist.total);

@@ -147,6 +147,8 @@ export const envSchema = z.object({
   SIMULATOR_PORT: int(0, 65535).default(0),
   SIMULATOR_SEED: int(0).default(42),
   SIMULATOR_SPEED: num(0.001, 1_000_000).default(1),
+  // `start` with the simulator: simulated seconds per real second (480: a simulated day in 3 minutes).
+  DEMO_SPEED: num(1, 10_000).default(480),
 
   JANITOR_RETENTION_DAYS: num(0).default(7),
   JANITOR_FORCE: bool.default(false),

@@ -13,7 +13,7 @@ export function startCommand(): Command {
       const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
       // Loaded here so that `pleiades --help` and light commands start fast.
       const { startSystem } = await import('../../system.ts');
-      const system = await startSystem(config, log);
+      const system = await startSystem(config, log, { demo: true });
       closeOnSignal(log, () => system.close());
     });
 }
