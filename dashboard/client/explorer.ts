@@ -162,6 +162,12 @@ function historyChart(h: VideoHistory, log: boolean): Chart<'line'> {
       .filter((p) => p[s.key] !== null && (!log || (p[s.key] as number) > 0))
       .map((p) => ({ x: p.takenAt, y: p[s.key] as number })),
   }));
+  // The x axis spans the events too: a video that went missing has events after its last snapshot.
+  const times = [
+    ...h.snapshots.map((p) => p.takenAt),
+    ...h.lifecycle.map((e) => e.seenAt),
+    ...h.gaps.flatMap((g) => [g.dueAt, g.polledAt]),
+  ];
   return new Chart(byId<HTMLCanvasElement>('chart-history'), {
     type: 'line',
     data: { datasets },
@@ -169,7 +175,11 @@ function historyChart(h: VideoHistory, log: boolean): Chart<'line'> {
       parsing: false,
       interaction: { mode: 'nearest', intersect: false },
       scales: {
-        x: { type: 'linear', ticks: { callback: (v) => when(Number(v)).slice(5, 16), maxTicksLimit: 8 } },
+        x: {
+          type: 'linear',
+          ...(times.length ? { min: Math.min(...times), max: Math.max(...times) } : {}),
+          ticks: { callback: (v) => when(Number(v)).slice(5, 16), maxTicksLimit: 8 },
+        },
         y: { type: log ? 'logarithmic' : 'linear' },
       },
       plugins: {
