@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../src/errors/index.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import type { DashboardDeps } from './deps.ts';
 import { discoveryRouter } from './discovery.ts';
+import { explorerApiRouter } from './explorer.ts';
 import { checkHealth } from './health.ts';
 import { BODY_LIMIT_BYTES, parseWith, sendError } from './http.ts';
 import { isManualQueue, MANUAL_QUEUES, searchQueriesBody, trackBody } from './schemas.ts';
@@ -125,6 +126,7 @@ export function apiRouter(deps: DashboardDeps): Router {
   });
 
   router.use(discoveryRouter(deps));
+  router.use(explorerApiRouter(deps));
 
   router.get('/health', async (_req, res) => {
     const report = await checkHealth(deps);

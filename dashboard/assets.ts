@@ -14,8 +14,9 @@ import { PleiadesError } from '../src/errors/index.ts';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const PUBLIC_DIR = join(HERE, 'public');
 export const DIST_DIR = join(PUBLIC_DIR, 'dist');
-const ENTRY = join(HERE, 'client', 'main.ts');
-const BUNDLE = 'app.js';
+/** Each page script: the overview's (app.js) and the explorer's (explorer.js), from their entry files. */
+export const BUNDLES = { 'app.js': 'main.ts', 'explorer.js': 'explorer.ts' } as const;
+export type BundleName = keyof typeof BUNDLES;
 
 export interface Bundle {
   js: string;
@@ -27,7 +28,7 @@ const withEtag = (js: string): Bundle => ({
   etag: `"${createHash('sha256').update(js).digest('base64url').slice(0, 22)}"`,
 });
 
-async function bundleWithEsbuild(): Promise<string | null> {
+async function bundleWithEsbuild(name: BundleName): Promise<string | null> {
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
@@ -35,7 +36,7 @@ async function bundleWithEsbuild(): Promise<string | null> {
     return null;
   }
   const out = await esbuild.build({
-    entryPoints: [ENTRY],
+    entryPoints: [join(HERE, 'client', BUNDLES[name])],
     bundle: true,
     minify: true,
     format: 'iife',
@@ -49,26 +50,26 @@ async function bundleWithEsbuild(): Promise<string | null> {
 }
 
 /** Writes the bundle to dashboard/public/dist (atomically: several processes may start at once). */
-export async function writeBundle(js: string, dir = DIST_DIR): Promise<string> {
+export async function writeBundle(js: string, dir = DIST_DIR, name: BundleName = 'app.js'): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const file = join(dir, BUNDLE);
+  const file = join(dir, name);
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, js);
   await rename(tmp, file);
   return file;
 }
 
-export async function loadBundle(): Promise<Bundle> {
-  const built = await bundleWithEsbuild();
+export async function loadBundle(name: BundleName = 'app.js'): Promise<Bundle> {
+  const built = await bundleWithEsbuild(name);
   if (built !== null) {
-    await writeBundle(built).catch(() => {}); // a read-only install still serves from memory
+    await writeBundle(built, DIST_DIR, name).catch(() => {}); // a read-only install still serves from memory
     return withEtag(built);
   }
   try {
-    return withEtag(await readFile(join(DIST_DIR, BUNDLE), 'utf8'));
+    return withEtag(await readFile(join(DIST_DIR, name), 'utf8'));
   } catch {
     throw new PleiadesError(
-      `the dashboard script is not built: esbuild is not installed and ${join(DIST_DIR, BUNDLE)} is missing ` +
+      `the dashboard script is not built: esbuild is not installed and ${join(DIST_DIR, name)} is missing ` +
         '(run `node dashboard/build.ts` where dev dependencies are installed)',
     );
   }

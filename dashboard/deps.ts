@@ -4,6 +4,7 @@ import type { Clock } from '../src/clock.ts';
 import type { Config } from '../src/config/index.ts';
 import type { Pool } from '../src/db/pool.ts';
 import type { Logger } from '../src/log.ts';
+import type { VaultProvider } from '../src/vault/provider.ts';
 
 /**
  * What the dashboard needs from the rest of the system. Hydra and the vault are optional: the
@@ -30,6 +31,8 @@ export interface VaultView {
   sizeBytes(): Promise<number>;
   /** Where the files are, without secrets. */
   describe?(): string;
+  /** The files themselves, for the explorer's history (src/vault/reader.ts). */
+  provider?: VaultProvider;
 }
 
 export interface DashboardDeps {

@@ -15,6 +15,7 @@ import {
 } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import type { DashboardDeps } from './deps.ts';
+import { explorerPages } from './explorer.ts';
 import { errorHandler, sendError } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { websubRouter } from './websub.ts';
@@ -77,6 +78,7 @@ export function createDashboardApp(
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(join(PUBLIC_DIR, 'index.html'));
   });
+  app.use(explorerPages(deps));
   app.use(express.static(PUBLIC_DIR, { index: false, dotfiles: 'ignore' }));
 
   app.use('/api', apiRouter(deps));

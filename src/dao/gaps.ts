@@ -72,3 +72,11 @@ export async function stagedGaps(db: Queryable): Promise<StagedGap[]> {
   const r = await db.query(`SELECT ${COLUMNS} FROM gap_staging ORDER BY seq`);
   return r.rows.map(toGap);
 }
+
+/** Staged gaps of one video (the explorer; the vault's gaps/ has the flushed ones). */
+export async function stagedGapsFor(db: Queryable, videoId: string): Promise<StagedGap[]> {
+  const r = await db.query(`SELECT ${COLUMNS} FROM gap_staging WHERE $1 = ANY(video_ids) ORDER BY seq`, [
+    videoIdToBigInt(videoId),
+  ]);
+  return r.rows.map(toGap);
+}

@@ -139,3 +139,60 @@ export async function stagedForVideo(db: Queryable, videoId: string): Promise<St
   );
   return r.rows.map(toStaged);
 }
+
+/** Staged snapshots of several videos, by video and planned time. */
+export async function stagedForVideos(db: Queryable, videoIds: string[]): Promise<StagedRow[]> {
+  if (videoIds.length === 0) return [];
+  const r = await db.query(
+    `SELECT seq, video_id, due_min, taken_at, views, likes, comments, tier FROM staging
+     WHERE video_id = ANY($1::bigint[]) ORDER BY video_id, due_min`,
+    [videoIds.map(videoIdToBigInt)],
+  );
+  return r.rows.map(toStaged);
+}
+
+export interface VelocityJump {
+  videoId: string;
+  /** Views per hour between its last two staged snapshots… */
+  viewsPerHour: number;
+  /** …and between the two before. */
+  previousPerHour: number;
+  takenAt: number;
+}
+
+/**
+ * Videos whose growth jumped: views per hour over their last interval at least `minRatio` times the
+ * interval before, among snapshots staged since `since` ("just went viral"). Staged rows only: the
+ * last flush interval, which is what "just" means here.
+ */
+export async function velocityJumps(
+  db: Queryable,
+  opts: { since: number; minRatio: number; minViewsPerHour: number; limit: number },
+): Promise<VelocityJump[]> {
+  const r = await db.query(
+    `WITH s AS (
+       SELECT video_id, taken_at, views,
+              row_number() OVER w AS n,
+              lag(views) OVER w AS v1, lag(taken_at) OVER w AS t1,
+              lag(views, 2) OVER w AS v2, lag(taken_at, 2) OVER w AS t2
+       FROM staging WHERE taken_at >= $1 AND views IS NOT NULL
+       WINDOW w AS (PARTITION BY video_id ORDER BY taken_at)
+     ), rates AS (
+       SELECT video_id, taken_at,
+              (views - v1) / greatest(extract(epoch FROM taken_at - t1) / 3600, 1.0 / 60) AS now_rate,
+              (v1 - v2) / greatest(extract(epoch FROM t1 - t2) / 3600, 1.0 / 60) AS before_rate,
+              row_number() OVER (PARTITION BY video_id ORDER BY taken_at DESC) AS latest
+       FROM s WHERE v2 IS NOT NULL
+     )
+     SELECT video_id, taken_at, now_rate::float8 AS now_rate, before_rate::float8 AS before_rate FROM rates
+     WHERE latest = 1 AND now_rate >= $3 AND now_rate >= $2 * greatest(before_rate, 1)
+     ORDER BY now_rate / greatest(before_rate, 1) DESC, video_id LIMIT $4`,
+    [new Date(opts.since), opts.minRatio, opts.minViewsPerHour, opts.limit],
+  );
+  return r.rows.map((x) => ({
+    videoId: bigIntToVideoId(x.video_id),
+    viewsPerHour: x.now_rate,
+    previousPerHour: x.before_rate,
+    takenAt: (x.taken_at as Date).getTime(),
+  }));
+}

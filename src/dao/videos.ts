@@ -170,3 +170,51 @@ export async function fetchScribeTargets(db: Queryable, limit: number): Promise<
   );
   return r.rows.map(toHotVideo);
 }
+
+/**
+ * Hot videos whose title holds every one of `words` (case-insensitive), newest first: the explorer's
+ * search box. A sequential scan of the hot table, bounded by `limit`.
+ */
+export async function searchVideosByTitle(
+  db: Queryable,
+  words: string[],
+  limit: number,
+): Promise<HotVideo[]> {
+  if (words.length === 0) return [];
+  const patterns = words.map((w) => `%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  const r = await db.query(
+    'SELECT * FROM videos WHERE title ILIKE ALL($1::text[]) ORDER BY discovered_at DESC LIMIT $2',
+    [patterns, limit],
+  );
+  return r.rows.map(toHotVideo);
+}
+
+/** Channels of hot videos whose id is `text` or whose title holds it, with how many videos each has. */
+export async function searchChannels(
+  db: Queryable,
+  text: string,
+  limit: number,
+): Promise<{ channelId: string; channelTitle: string; videos: number }[]> {
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const r = await db.query(
+    `SELECT channel_id, max(channel_title) AS channel_title, count(*)::int AS n FROM videos
+     WHERE channel_id = $1 OR channel_title ILIKE $2 GROUP BY channel_id ORDER BY n DESC, channel_id LIMIT $3`,
+    [text, pattern, limit],
+  );
+  return r.rows.map((x) => ({ channelId: x.channel_id, channelTitle: x.channel_title, videos: x.n }));
+}
+
+/** A channel's hot videos, newest first (a scan of the hot table: it has no channel index yet). */
+export async function channelVideos(db: Queryable, channelId: string, limit: number): Promise<HotVideo[]> {
+  const r = await db.query('SELECT * FROM videos WHERE channel_id = $1 ORDER BY published_at DESC LIMIT $2', [
+    channelId,
+    limit,
+  ]);
+  return r.rows.map(toHotVideo);
+}
+
+/** The videos discovered last (index videos_discovered_at). */
+export async function recentlyDiscovered(db: Queryable, limit: number): Promise<HotVideo[]> {
+  const r = await db.query('SELECT * FROM videos ORDER BY discovered_at DESC LIMIT $1', [limit]);
+  return r.rows.map(toHotVideo);
+}

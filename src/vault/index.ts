@@ -1,9 +1,12 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
+import { eventFlushTotals } from '../dao/dataset-flushes.ts';
+import { vaultTotals } from '../dao/vault-flushes.ts';
 import type { Pool } from '../db/pool.ts';
 import { VaultError } from '../errors/index.ts';
 import type { Logger } from '../log.ts';
 import { registerSecret } from '../redact.ts';
+import { cardFacts, publishCard } from './card.ts';
 import { type CompactedPartition, compactVault } from './compact.ts';
 import { videoHistory } from './export.ts';
 import { type FlushOptions, type FlushResult, flushVault, type VaultContext } from './flush.ts';
@@ -92,16 +95,29 @@ export function createVault(config: Config, log: Logger, overrides: VaultOverrid
     flushIntervalMs: config.VAULT_FLUSH_INTERVAL_S * 1000,
   };
   let size: { at: number; bytes: number } | null = null;
+  /** The dataset card follows the files; failing to write it never fails the flush that succeeded. */
+  async function refreshCard(pool: Pool, clock: Clock): Promise<void> {
+    try {
+      const [totals, events] = await Promise.all([vaultTotals(pool), eventFlushTotals(pool)]);
+      const rows = { metrics: totals.metrics.rows, videos: totals.videos.rows, ...events };
+      await publishCard(provider, await cardFacts(provider, rows, clock.now()));
+    } catch (err) {
+      ctx.log.warn({ err: (err as Error).message }, 'could not write the dataset card');
+    }
+  }
   return {
     provider,
     async flush(pool, opts) {
       const r = await flushVault(pool, ctx, { ...defaults, ...opts });
       if (r.files) size = null;
+      if (r.files || r.eventFiles) await refreshCard(pool, opts.clock);
       return r;
     },
     async compact(pool, opts) {
       size = null;
-      return compactVault(pool, ctx, { ...defaults, ...opts });
+      const done = await compactVault(pool, ctx, { ...defaults, ...opts });
+      if (done.length) await refreshCard(pool, opts.clock);
+      return done;
     },
     exportVideo: (videoId) => videoHistory(provider, videoId),
     async sizeBytes() {

@@ -30,8 +30,20 @@ export interface VaultProvider {
   /** Every file whose key starts with `prefix`. */
   list(prefix: string): Promise<VaultObject[]>;
   read(key: string): Promise<Uint8Array>;
+  /**
+   * Opens one file for reads of byte ranges (footer, then the row groups a query needs) instead of
+   * the whole file; providers without it are read whole (src/vault/reader.ts).
+   */
+  openRange?(key: string): Promise<RangeFile>;
   /** Where the files are, without any secret (for logs and the dashboard). */
   describe(): string;
+}
+
+/** A file opened for ranged reads; `close` releases it. */
+export interface RangeFile {
+  size: number;
+  read(start: number, end: number): Promise<ArrayBuffer>;
+  close(): Promise<void>;
 }
 
 /** The dataset a key belongs to: its first path segment (`metrics` or `videos`). */

@@ -124,18 +124,22 @@ export function localProvider(rootDir: string): VaultProvider {
     workDir,
     async commit(change) {
       try {
+        // Files at the root (the dataset card, README.md) are no dataset: a rename replaces them.
+        for (const a of change.adds.filter((x) => !x.key.includes('/')))
+          await place(a.path, join(root, a.key));
+        const adds = change.adds.filter((x) => x.key.includes('/'));
         if (change.deletes.length === 0) {
-          for (const a of change.adds) {
+          for (const a of adds) {
             await ensureDataset(datasetOf(a.key));
             await place(a.path, join(root, a.key));
           }
           return;
         }
-        const datasets = new Set([...change.adds.map((a) => a.key), ...change.deletes].map(datasetOf));
+        const datasets = new Set([...adds.map((a) => a.key), ...change.deletes].map(datasetOf));
         for (const ds of datasets)
           await swapGeneration(
             ds,
-            change.adds.filter((a) => datasetOf(a.key) === ds),
+            adds.filter((a) => datasetOf(a.key) === ds),
             change.deletes.filter((k) => datasetOf(k) === ds),
           );
       } catch (err) {
@@ -149,7 +153,8 @@ export function localProvider(rootDir: string): VaultProvider {
       try {
         entries = await readdir(base, { recursive: true, withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return [];
         throw fail('list', err);
       }
       const out: VaultObject[] = [];
@@ -168,6 +173,23 @@ export function localProvider(rootDir: string): VaultProvider {
         return new Uint8Array(await readFile(join(root, key)));
       } catch (err) {
         throw fail(`read ${key}`, err);
+      }
+    },
+    async openRange(key) {
+      try {
+        const fh = await open(join(root, key), 'r');
+        const { size } = await fh.stat();
+        return {
+          size,
+          async read(start, end) {
+            const buf = Buffer.allocUnsafe(end - start);
+            const { bytesRead } = await fh.read(buf, 0, end - start, start);
+            return buf.buffer.slice(buf.byteOffset, buf.byteOffset + bytesRead) as ArrayBuffer;
+          },
+          close: () => fh.close(),
+        };
+      } catch (err) {
+        throw fail(`open ${key}`, err);
       }
     },
     describe: () => `local directory ${root}`,
