@@ -9,13 +9,15 @@
 ARG NODE_IMAGE=node:24-slim
 
 # --- production dependencies only (the `node` devDependency, test and build tools stay out) ---
+# Optional packages stay out too: typescript (an optional peer of Bull Board's validator) and native
+# helpers nothing needs (deploy/production-install.ts prints what this install weighs).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The workspace package's manifest: npm links node_modules/@pleiades/youtube-simulator to it.
 COPY packages/youtube-simulator/package.json ./packages/youtube-simulator/
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund --loglevel=warn
+    npm ci --omit=dev --omit=optional --no-audit --no-fund --loglevel=warn
 
 # --- the overview page's script: dashboard/client bundled with Chart.js by esbuild (a devDependency) ---
 FROM ${NODE_IMAGE} AS assets

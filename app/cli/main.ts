@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: may re-execute this process with the role's V8 heap flags before anything else loads.
+import './heap.ts';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, PleiadesError } from '../../src/errors/index.ts';
 import { registerCommands } from './commands/index.ts';

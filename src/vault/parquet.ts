@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import parquet from '@dsnp/parquetjs';
 import {
   type AsyncBuffer,
   type Compressors,
@@ -36,7 +35,7 @@ export interface TableWriter {
 }
 
 // @dsnp/parquetjs ships CommonJS typings without a usable default export type.
-const { ParquetSchema, ParquetWriter } = parquet as unknown as {
+type Dsnp = {
   ParquetSchema: new (def: Record<string, unknown>) => { fields: Record<string, unknown> };
   ParquetWriter: {
     openFile(
@@ -49,6 +48,16 @@ const { ParquetSchema, ParquetWriter } = parquet as unknown as {
       close(): Promise<void>;
     }>;
   };
+};
+
+/**
+ * Loaded on the first file written: the writer and its dependencies (an S3 client among them) add
+ * about 38 MB to a process's RSS, and most workers (the tracker's) never write Parquet.
+ */
+let dsnp: Promise<Dsnp> | null = null;
+const loadDsnp = (): Promise<Dsnp> => {
+  dsnp ??= import('@dsnp/parquetjs').then((m) => (m.default ?? m) as unknown as Dsnp);
+  return dsnp;
 };
 
 const DSNP_TYPES = {
@@ -74,6 +83,7 @@ export async function openParquet(
       ...(c.nullable ? { optional: true } : {}),
       compression: opts.codec,
     };
+  const { ParquetSchema, ParquetWriter } = await loadDsnp();
   const w = await ParquetWriter.openFile(new ParquetSchema(def), path, {
     rowGroupSize: opts.rowGroupSize ?? 50_000,
   });

@@ -1,0 +1,39 @@
+/**
+ * V8 heap sizing for the roles that run agents, set by the CLI itself so that `pleiades worker`,
+ * `npm start`, the image and the Kubernetes manifests all get it without anyone remembering a flag.
+ *
+ * Measured (docs/architecture.md, "Memory"): V8 sizes the young generation from the machine's memory
+ * (128 MB of new space on an 8 GB machine), which is most of a tracker worker's 250–400 MB RSS. A
+ * worker's live data is a few tens of MB, so small semi-spaces cost a little more scavenging and save
+ * over 100 MB. This module is the CLI's first import: when a flag is missing it replaces the process
+ * (same pid: tini, the kubelet and signal handling see no difference) with one that has it, before
+ * any other module is loaded. A flag given in NODE_OPTIONS or on the command line wins.
+ */
+import process from 'node:process';
+
+/** Flags per role (the CLI's first argument); `start` runs workers in the same process. */
+export const HEAP_FLAGS: Record<string, string[]> = {
+  worker: ['--max-semi-space-size=2'],
+  scheduler: ['--max-semi-space-size=2'],
+  start: ['--max-semi-space-size=2'],
+};
+
+const flagName = (f: string) => f.replace(/^--/, '').split('=')[0]!.replaceAll('_', '-');
+
+/** The flags of `role` that neither NODE_OPTIONS nor the command line sets already. */
+export function missingHeapFlags(role: string | undefined, given: string[]): string[] {
+  const have = new Set(given.filter((a) => a.startsWith('--')).map(flagName));
+  return (HEAP_FLAGS[role ?? ''] ?? []).filter((f) => !have.has(flagName(f)));
+}
+
+const role = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const add = missingHeapFlags(role, given);
+// PLEIADES_HEAP_SET guards against a loop should a flag not stick; execve is missing off Linux/macOS.
+if (add.length && !process.env.PLEIADES_HEAP_SET && typeof process.execve === 'function') {
+  process.execve(
+    process.execPath,
+    [process.execPath, ...add, ...process.execArgv, ...process.argv.slice(1)],
+    { ...process.env, PLEIADES_HEAP_SET: '1' },
+  );
+}
