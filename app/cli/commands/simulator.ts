@@ -21,6 +21,7 @@ const optionsSchema = z.object({
   unitsQuota: z.coerce.number().int().min(0).optional(),
   legacyQuota: z.boolean().optional(),
   keyRps: z.coerce.number().positive().optional(),
+  latency: z.enum(['off', 'youtube']).optional(),
 });
 
 /** A key file: a JSON array, a JSON object of named pools (as YOUTUBE_API_KEY_POOL_JSON), or one key a line. */
@@ -61,6 +62,7 @@ export function simulatorCommand(): Command {
     .option('--units-quota <n>', 'shared-bucket units per key and Pacific day (default 10000)')
     .option('--legacy-quota', 'search.list costs 100 units of the shared bucket (before June 2026)')
     .option('--key-rps <n>', 'requests per second per key before rateLimitExceeded (default unlimited)')
+    .option('--latency <model>', "answer times: 'youtube' (per-method, long-tailed) or 'off' (default)")
     .action(async (raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success)
@@ -101,9 +103,10 @@ export function simulatorCommand(): Command {
         ...(o.unitsQuota !== undefined ? { unitsQuota: o.unitsQuota } : {}),
         ...(o.legacyQuota ? { legacyQuota: true } : {}),
         ...(o.keyRps !== undefined ? { keyRps: o.keyRps } : {}),
+        ...(o.latency ? { latency: o.latency } : {}),
       });
       process.stdout.write(
-        `YouTube simulator listening at ${sim.url} (seed ${seed}, speed ${speed}x)\n` +
+        `YouTube simulator listening at ${sim.url} (seed ${seed}, speed ${speed}x, latency ${o.latency ?? 'off'})\n` +
           `${keys.length} valid key(s), ${source}\n` +
           `API: ${sim.url}/youtube/v3/…   admin: ${sim.url}/admin/stats\n`,
       );

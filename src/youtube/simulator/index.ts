@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../../clock.ts';
 import { DEFAULT_DAILY_QUOTA } from '../quota-costs.ts';
 import { FaultInjector, type Faults } from './faults.ts';
 import { type HubOptions, WebSubHub } from './hub.ts';
+import { type LatencyModel, latencySampler } from './latency.ts';
 import { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
 import { SearchIndex } from './search.ts';
 import { listen } from './server.ts';
@@ -16,6 +17,8 @@ import { type VideoState, World, type WorldOptions } from './world.ts';
 
 export type { Faults } from './faults.ts';
 export type { HubOptions, HubStats, WebSubHub } from './hub.ts';
+export type { LatencyModel, MethodLatency } from './latency.ts';
+export { YOUTUBE_LATENCY } from './latency.ts';
 export type { KeyDayStats, SimulatorStats } from './stats.ts';
 export type { VideoState, WorldOptions } from './world.ts';
 export { World } from './world.ts';
@@ -40,6 +43,11 @@ export interface SimulatorOptions {
   /** Requests per second per key before 403 rateLimitExceeded (default: unlimited). */
   keyRps?: number;
   faults?: Faults;
+  /**
+   * How long answers take: 'youtube' (per-method medians and long tails like YouTube's, latency.ts),
+   * a model of one's own, or 'off' (the default: answers at once, as tests want).
+   */
+  latency?: 'youtube' | 'off' | LatencyModel;
   world?: Partial<WorldOptions>;
   /** A WebSub hub at `/websub/hub` for the simulated channels (docs/simulator.md); default on. */
   hub?: boolean | HubOptions;
@@ -83,6 +91,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats,
     days,
     keys,
+    latency: latencySampler(opts.latency, seed),
     hub: opts.hub === false ? null : new WebSubHub(world, clock, opts.hub === true ? {} : (opts.hub ?? {})),
   };
   const { server, url } = await listen(state, opts.port ?? 0, opts.host ?? '127.0.0.1');
