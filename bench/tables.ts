@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type Figure, formatValue } from './figures.ts';
 import { type BenchRecord, RECORD_PATH, type RunRecord, readRecord } from './record.ts';
@@ -131,6 +132,25 @@ export function renderDocument(text: string, record: BenchRecord, where = 'docum
     });
 }
 
+const ROOT = new URL('..', import.meta.url);
+
+/**
+ * The document as the project's formatter leaves it (Biome pads Markdown tables): generated text is
+ * formatted before it is written or compared, so `biome check` and the record test agree.
+ */
+export function formatMarkdown(text: string, path: string): string {
+  return execFileSync(
+    new URL('node_modules/.bin/biome', ROOT).pathname,
+    ['format', `--stdin-file-path=${path}`],
+    {
+      cwd: ROOT,
+      input: text,
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+    },
+  );
+}
+
 /** Rewrites (or, with `check`, only compares) every document; returns those that differ. */
 export function updateDocuments(
   record: BenchRecord,
@@ -139,8 +159,9 @@ export function updateDocuments(
   const stale: string[] = [];
   for (const file of opts.files ?? documentFiles()) {
     const text = readFileSync(file, 'utf8');
-    const where = file.pathname.replace(new URL('..', import.meta.url).pathname, '');
-    const next = renderDocument(text, record, where);
+    const where = file.pathname.replace(ROOT.pathname, '');
+    const rendered = renderDocument(text, record, where);
+    const next = rendered === text ? text : formatMarkdown(rendered, where);
     if (next === text) continue;
     stale.push(where);
     if (!opts.check) writeFileSync(file, next);
