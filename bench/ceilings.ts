@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { MINUTE_MS } from '../src/clock.ts';
 import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
@@ -13,7 +14,23 @@ import { benchRedis, sleep } from './procs.ts';
  * statement shape (50 rows a statement, several clients).
  */
 export async function benchCeilings(opts: { jobs: number; rows: number }): Promise<Figure[]> {
-  return [...(await bullmqCeiling(opts.jobs)), await stagingCeiling(opts.rows)];
+  return [cpuCeiling(opts.rows * 1000), ...(await bullmqCeiling(opts.jobs)), await stagingCeiling(opts.rows)];
+}
+
+/** What one core of this machine does with no I/O: SHA-256 over `bytes`, in 1 MB pieces. */
+function cpuCeiling(bytes: number): Figure {
+  const piece = Buffer.alloc(2 ** 20, 7);
+  const n = Math.max(1, Math.round(bytes / piece.length));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) createHash('sha256').update(piece).digest();
+  const s = (performance.now() - t0) / 1000;
+  return {
+    name: 'ceiling: CPU (SHA-256, one core)',
+    value: Math.round(n / s),
+    unit: 'MB/s',
+    goal: 'reported',
+    how: `${n} MB hashed in this process: the speed of one core, for the regression gate`,
+  };
 }
 
 async function bullmqCeiling(n: number): Promise<Figure[]> {

@@ -10,6 +10,13 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * Every database of this bench process ends with this: two benches on one server (two worktrees, a
+ * CI job beside a developer) never drop each other's databases.
+ */
+const RUN_SUFFIX = `_${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+const unique = (name: string) => (name.endsWith(RUN_SUFFIX) ? name : `${name}${RUN_SUFFIX}`);
+
 function urls(name: string): { admin: string; url: string } {
   const server = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
   const admin = new URL(server);
@@ -51,6 +58,7 @@ export async function benchDatabase(
   name: string,
   opts: { max?: number; events?: boolean } = {},
 ): Promise<BenchDatabase> {
+  name = unique(name);
   await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${name}`);
   const db = open(name, opts.max ?? 8);
@@ -64,6 +72,7 @@ export async function benchDatabase(
  * start from the same filled database without filling it again.
  */
 export async function cloneDatabase(template: string, name: string, opts: { max?: number } = {}) {
+  name = unique(name);
   await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
   return open(name, opts.max ?? 8);

@@ -74,6 +74,8 @@ export async function startSimulatorProcess(opts: {
   keys: number;
   unitsQuota: number;
   searchQuota?: number;
+  /** `--latency`: YouTube's answer times per method, or none (the default). */
+  latency?: 'youtube' | 'off';
 }): Promise<SimulatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'pleiades-bench-keys-'));
   const keys = Array.from({ length: opts.keys }, () => `AIzaBench${randomBytes(20).toString('hex')}`);
@@ -90,6 +92,7 @@ export async function startSimulatorProcess(opts: {
       '--units-quota',
       String(opts.unitsQuota),
       ...(opts.searchQuota !== undefined ? ['--search-quota', String(opts.searchQuota)] : []),
+      ...(opts.latency ? ['--latency', opts.latency] : []),
     ],
     { SIMULATOR_SPEED: '1', SIMULATOR_SEED: '42', YOUTUBE_API_KEY_POOL_JSON: '' },
   );

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { World } from '@pleiades/youtube-simulator';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -8,7 +9,6 @@ import { HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { ingestVideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist, claimDueBatches } from '../src/dao/watchlist.ts';
 import { Tier, type TierCode } from '../src/tiers.ts';
-import { World } from '../src/youtube/simulator/index.ts';
 import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
 import { launchChromium } from './helpers/browser.ts';

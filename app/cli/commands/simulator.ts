@@ -16,6 +16,7 @@ const optionsSchema = z.object({
   unitsQuota: z.coerce.number().int().min(0).optional(),
   legacyQuota: z.boolean().optional(),
   keyRps: z.coerce.number().positive().optional(),
+  latency: z.enum(['off', 'youtube']).optional(),
 });
 
 export function simulatorCommand(): Command {
@@ -36,6 +37,7 @@ export function simulatorCommand(): Command {
     .option('--units-quota <n>', 'shared-bucket units per key and Pacific day (default 10000)')
     .option('--legacy-quota', 'search.list costs 100 units of the shared bucket (before June 2026)')
     .option('--key-rps <n>', 'requests per second per key before rateLimitExceeded (default unlimited)')
+    .option('--latency <model>', "answer times: 'youtube' (per-method, long-tailed) or 'off' (default)")
     .action(async (raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success)
@@ -82,6 +84,7 @@ export function simulatorCommand(): Command {
           ...(o.unitsQuota !== undefined ? { unitsQuota: o.unitsQuota } : {}),
           ...(o.legacyQuota ? { legacyQuota: true } : {}),
           ...(o.keyRps !== undefined ? { keyRps: o.keyRps } : {}),
+          ...(o.latency ? { latency: o.latency } : {}),
         },
         source,
       );

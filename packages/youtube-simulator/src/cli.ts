@@ -69,7 +69,7 @@ export async function serve(
   const { speed, ...rest } = opts;
   const sim = await startSimulator({ ...rest, clock: opts.clock ?? new ScaledClock({ speed }) });
   out.write(
-    `YouTube simulator listening at ${sim.url} (seed ${opts.seed}, speed ${speed}x)\n` +
+    `YouTube simulator listening at ${sim.url} (seed ${opts.seed}, speed ${speed}x, latency ${typeof opts.latency === 'string' ? opts.latency : opts.latency ? 'custom' : 'off'})\n` +
       `${opts.keys.length} valid key(s), ${keySource}\n` +
       `API: ${sim.url}/youtube/v3/…   admin: ${sim.url}/admin/stats\n`,
   );

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from './clock.ts';
 import { FaultInjector, type Faults } from './faults.ts';
 import { type HubOptions, WebSubHub } from './hub.ts';
+import { type LatencyModel, latencySampler } from './latency.ts';
 import { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
 import { DEFAULT_DAILY_QUOTA } from './quota-costs.ts';
 import { SearchIndex } from './search.ts';
@@ -17,6 +18,8 @@ import { type VideoState, World, type WorldOptions } from './world.ts';
 
 export type { Faults } from './faults.ts';
 export type { HubOptions, HubStats, WebSubHub } from './hub.ts';
+export type { LatencyModel, MethodLatency } from './latency.ts';
+export { YOUTUBE_LATENCY } from './latency.ts';
 export type { SearchRealism, SearchRealismOption } from './search-realism.ts';
 export type { KeyDayStats, SimulatorStats } from './stats.ts';
 export type { VideoState, WorldOptions } from './world.ts';
@@ -42,6 +45,11 @@ export interface SimulatorOptions {
   /** Requests per second per key before 403 rateLimitExceeded (default: unlimited). */
   keyRps?: number;
   faults?: Faults;
+  /**
+   * How long answers take: 'youtube' (per-method medians and long tails like YouTube's, latency.ts),
+   * a model of one's own, or 'off' (the default: answers at once, as tests want).
+   */
+  latency?: 'youtube' | 'off' | LatencyModel;
   world?: Partial<WorldOptions>;
   /**
    * How imperfect search is (docs/simulator.md): 'realistic' (default: indexing delay, fuzzy relevance,
@@ -90,6 +98,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats,
     days,
     keys,
+    latency: latencySampler(opts.latency, seed),
     hub: opts.hub === false ? null : new WebSubHub(world, clock, opts.hub === true ? {} : (opts.hub ?? {})),
   };
   const { server, url } = await listen(state, opts.port ?? 0, opts.host ?? '127.0.0.1');

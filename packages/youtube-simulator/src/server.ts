@@ -8,6 +8,7 @@ import { type FaultInjector, faultsSchema } from './faults.ts';
 import { keyFingerprint } from './fingerprint.ts';
 import { ENDPOINTS, Reject } from './handlers.ts';
 import type { WebSubHub } from './hub.ts';
+import type { LatencySampler } from './latency.ts';
 import type { KeyRateLimiter, PacificDays, QuotaLedger } from './quota.ts';
 import type { SearchIndex } from './search.ts';
 import type { StatsRecorder } from './stats.ts';
@@ -31,6 +32,8 @@ export interface ServerState {
   /** null: every key is accepted. */
   keys: Set<string> | null;
   hub?: WebSubHub | null;
+  /** YouTube's answer times per method (latency.ts); null: answers at once. */
+  latency?: LatencySampler | null;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'private' };
@@ -106,6 +109,8 @@ async function api(
   };
   if (!endpoint || req.method !== 'GET') return fail(apiErrors.notFound());
   if (s.faults.latencyMs > 0) await sleep(s.faults.latencyMs);
+  const delay = s.latency?.delayMs(endpoint.method) ?? 0;
+  if (delay > 0) await sleep(delay);
   const key = params.get('key');
   if (!key) return fail(apiErrors.keyMissing());
   const known = s.keys === null || s.keys.has(key);
