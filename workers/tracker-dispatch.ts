@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../queues/index.ts';
 import { enqueueBulk } from '../queues/index.ts';
+import { checkCapacity } from '../src/capacity/check.ts';
+import type { CapacityHint } from '../src/capacity/overload.ts';
+import { pacificDay } from '../src/clock.ts';
+import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
 import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
 import { claimJobs } from '../src/tracker-jobs.ts';
 import type { AgentDeps } from './deps.ts';
@@ -62,12 +66,15 @@ export async function dispatchTracker(
   );
   const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
   const now = clock.now();
-  const jobs = await claimJobs(pool, {
-    budget,
-    now,
-    leaseMs: config.TRACKER_LEASE_S * 1000,
-    windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
-  });
+  const capacity = await capacityHint(deps, now);
+  const jobs = (
+    await claimJobs(pool, {
+      budget,
+      now,
+      leaseMs: config.TRACKER_LEASE_S * 1000,
+      windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
+    })
+  ).map((j) => ({ ...j, capacity }));
   for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)
     await enqueueBulk(
       queues,
@@ -82,5 +89,19 @@ export async function dispatchTracker(
       result.videos++;
       result.byTier[v.tier] = (result.byTier[v.tier] ?? 0) + 1;
     }
+  await recordDispatched(pool, pacificDay(now), result.videos, result.jobs);
   return result;
+}
+
+/**
+ * Runs the capacity check when it is due (src/capacity/check.ts) and returns what the jobs of this
+ * dispatch carry: the demotion threshold and whether the pool is overloaded. A failed check is logged,
+ * and the last stored state holds.
+ */
+async function capacityHint(deps: AgentDeps, now: number): Promise<CapacityHint> {
+  await checkCapacity({ ...deps, now }).catch((err: Error) =>
+    deps.log.warn({ err: err.message }, 'capacity check failed'),
+  );
+  const s = await readCapacityState(deps.pool);
+  return { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded };
 }
