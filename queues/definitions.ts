@@ -46,6 +46,11 @@ export const payloadSchemas = {
       leaseMin: z.number().int(),
       batchIds: z.array(bigintString).min(1).max(50),
       videos: z.array(trackedVideo).min(1).max(50),
+      /** The capacity check's word at dispatch (src/capacity/overload.ts); absent: no demotion. */
+      capacity: z
+        .object({ demoteBelowVph: z.number().min(0), overloaded: z.boolean() })
+        .strict()
+        .optional(),
     })
     .strict(),
   /** Deletes expired hot rows in batches. */

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../queues/index.ts';
 import { enqueueBulk } from '../queues/index.ts';
-import { BATCH_SIZE, type ClaimedBatch, claimDueBatches } from '../src/dao/watchlist.ts';
-import { Tier, type TierCode } from '../src/tiers.ts';
+import { checkCapacity } from '../src/capacity/check.ts';
+import type { CapacityHint } from '../src/capacity/overload.ts';
+import { pacificDay } from '../src/clock.ts';
+import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
+import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
+import { claimJobs } from '../src/tracker-jobs.ts';
 import type { AgentDeps } from './deps.ts';
 
-const CLAIM_CHUNK = 500; // schedule batches per statement
+const CLAIM_CHUNK = 500; // jobs per addBulk
 
 /** A tracker job's id, derived from its claim: the same claim never makes two jobs. */
 export const trackerJobId = (leaseMin: number, batchIds: string[]): string =>
@@ -44,7 +48,7 @@ export function packJobs(claimed: ClaimedBatch[]): Payload<'tracker'>[] {
  * Claims due schedule batches and enqueues the tracker jobs. Quota-aware: no more jobs than the
  * tracking pool has units left today (each videos.list call is 1 unit), minus the jobs already queued,
  * claiming HOURLY before DAILY before WEEKLY — when quota is short, the most time-sensitive videos are
- * tracked and the rest stay due, rather than jobs failing.
+ * tracked and the rest stay due, rather than jobs failing. Jobs are full (src/tracker-jobs.ts).
  */
 export async function dispatchTracker(
   deps: AgentDeps,
@@ -62,22 +66,15 @@ export async function dispatchTracker(
   );
   const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
   const now = clock.now();
-  // Claim at most `budget` batches (each packs into at most one job), young tiers first, then pack.
-  const claimed: ClaimedBatch[] = [];
-  for (const tier of [Tier.HOURLY, Tier.DAILY, Tier.WEEKLY] as TierCode[]) {
-    while (claimed.length < budget) {
-      const want = Math.min(CLAIM_CHUNK, budget - claimed.length);
-      const got = await claimDueBatches(pool, {
-        tier,
-        limit: want,
-        now,
-        leaseMs: config.TRACKER_LEASE_S * 1000,
-      });
-      claimed.push(...got);
-      if (got.length < want) break;
-    }
-  }
-  const jobs = packJobs(claimed);
+  const capacity = await capacityHint(deps, now);
+  const jobs = (
+    await claimJobs(pool, {
+      budget,
+      now,
+      leaseMs: config.TRACKER_LEASE_S * 1000,
+      windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
+    })
+  ).map((j) => ({ ...j, capacity }));
   for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)
     await enqueueBulk(
       queues,
@@ -92,5 +89,19 @@ export async function dispatchTracker(
       result.videos++;
       result.byTier[v.tier] = (result.byTier[v.tier] ?? 0) + 1;
     }
+  await recordDispatched(pool, pacificDay(now), result.videos, result.jobs);
   return result;
+}
+
+/**
+ * Runs the capacity check when it is due (src/capacity/check.ts) and returns what the jobs of this
+ * dispatch carry: the demotion threshold and whether the pool is overloaded. A failed check is logged,
+ * and the last stored state holds.
+ */
+async function capacityHint(deps: AgentDeps, now: number): Promise<CapacityHint> {
+  await checkCapacity({ ...deps, now }).catch((err: Error) =>
+    deps.log.warn({ err: err.message }, 'capacity check failed'),
+  );
+  const s = await readCapacityState(deps.pool);
+  return { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded };
 }

@@ -1,4 +1,5 @@
 import type { Payload } from '../queues/index.ts';
+import { capacityReason, overloadTier } from '../src/capacity/overload.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { type GapRow, insertGaps } from '../src/dao/gaps.ts';
 import { incidentsBetween, recordOutage, recordQuotaIncident } from '../src/dao/incidents.ts';
@@ -108,10 +109,18 @@ export async function track(deps: AgentDeps, job: Payload<'tracker'>): Promise<T
         before.seen && before.viewsLow !== null && stats.views !== null && hours > 0
           ? Math.max(0, viewsGained(before.viewsLow, stats.views)) / hours
           : null;
-      const next = nextTrack(publishedAt, now, deps.policy, {
+      const normal = nextTrack(publishedAt, now, deps.policy, {
         viewsPerHour,
         previousTier: v.tier as TierCode,
       });
+      const next = overloadTier({
+        normal: normal.tier,
+        previous: v.tier as TierCode,
+        viewsPerHour,
+        demoteBelowVph: job.capacity?.demoteBelowVph ?? 0,
+        now,
+      });
+      if (next.event) event(next.event, false, next.detail);
       snapshots.push({ videoId: v.id, dueAt, takenAt: now, ...stats, tier: next.tier });
       updates.push({
         videoId: v.id,
@@ -162,7 +171,7 @@ export async function track(deps: AgentDeps, job: Payload<'tracker'>): Promise<T
   if (lateRows.length) {
     const from = Math.min(...lateRows.map((g) => g.dueAt));
     const incidents = await incidentsBetween(pool, from, now);
-    for (const g of lateRows) g.reason = lateReason(g.dueAt, now, incidents);
+    for (const g of lateRows) g.reason = capacityReason(lateReason(g.dueAt, now, incidents), job.capacity);
   }
   const written = await withTransaction(pool, async (tx) => {
     const fenced = await completeBatches(tx, job.batchIds, job.leaseMin, updates);

@@ -169,6 +169,10 @@ export const envSchema = z.object({
   TRACKER_LEASE_S: int(30).default(900),
   TRACKER_DISPATCH_EVERY_S: int(1).default(10),
   TRACKER_MAX_BATCHES_PER_DISPATCH: int(1).default(2000),
+  // How far (% of its tier's interval, at most 5) a poll may move so that tracker jobs are full.
+  TRACKER_PACK_WINDOW_PCT: num(0, 5).default(4),
+  // When the watchlist needs more units than the pool has (docs/dataset.md, "Overload policies").
+  TRACKER_OVERLOAD_POLICY: z.enum(['defer', 'demote']).default('demote'),
 
   HUNTER_DISPATCH_EVERY_S: int(1).default(5),
   HUNTER_MAX_PAGES: int(1, 100).default(10),

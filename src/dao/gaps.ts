@@ -6,8 +6,8 @@ import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
  * Planned snapshots not taken on time (gap_staging): one row per group of videos of one poll with the
  * same plan and outcome; the vault flush writes a row per video (docs/dataset.md, `gaps/`).
  */
-export type GapReason = 'quota' | 'outage' | 'late' | 'unavailable';
-export const GAP_REASONS: GapReason[] = ['quota', 'outage', 'late', 'unavailable'];
+export type GapReason = 'quota' | 'outage' | 'late' | 'unavailable' | 'capacity';
+export const GAP_REASONS: GapReason[] = ['quota', 'outage', 'late', 'unavailable', 'capacity'];
 
 export interface GapRow {
   videoIds: string[];

@@ -37,36 +37,40 @@ export interface ClaimedBatch {
 }
 
 /**
- * Adds videos to the watchlist (idempotent), in the tier of their age, due at once: new ones are put
- * into schedule batches of up to 50 per tier in the same statement. Returns how many were new.
+ * Adds videos to the watchlist (idempotent), in the tier of their age, due at once (or at `dueAt`, for
+ * imports and benchmarks that seed a schedule): new ones are put into schedule batches of up to 50 per
+ * tier and due minute in the same statement. Returns how many were new.
  */
 export async function addToWatchlist(
   db: Queryable,
-  videos: { id: string; publishedAt: Date | number }[],
+  videos: { id: string; publishedAt: Date | number; dueAt?: number }[],
   now: number,
   policy?: TierPolicy,
 ): Promise<number> {
   if (videos.length === 0) return 0;
   const unique = [...new Map(videos.map((v) => [v.id, v])).values()];
+  const dues = new Map(unique.map((v) => [videoIdToBigInt(v.id), toEpochMinutes(v.dueAt ?? now)]));
   const r = await db.query<{ n: number }>(
     `WITH added AS (
        INSERT INTO watchlist (video_id, published_min, tier)
        SELECT * FROM unnest($1::bigint[], $2::int[], $3::smallint[])
        ON CONFLICT (video_id) DO NOTHING
        RETURNING video_id, tier),
+     due AS (SELECT * FROM unnest($1::bigint[], $4::int[]) AS d(video_id, due_min)),
      numbered AS (
-       SELECT video_id, tier, (row_number() OVER (PARTITION BY tier ORDER BY video_id) - 1) / ${BATCH_SIZE} AS chunk
-       FROM added),
+       SELECT a.video_id, a.tier, d.due_min,
+              (row_number() OVER (PARTITION BY a.tier, d.due_min ORDER BY a.video_id) - 1) / ${BATCH_SIZE} AS chunk
+       FROM added a JOIN due d USING (video_id)),
      batches AS (
        INSERT INTO watchlist_schedule (tier, due_min, video_ids)
-       SELECT tier, $4, array_agg(video_id) FROM numbered GROUP BY tier, chunk
+       SELECT tier, due_min, array_agg(video_id) FROM numbered GROUP BY tier, due_min, chunk
        RETURNING cardinality(video_ids) AS n)
      SELECT coalesce(sum(n), 0)::int AS n FROM batches`,
     [
-      unique.map((v) => videoIdToBigInt(v.id)),
+      [...dues.keys()],
       unique.map((v) => toEpochMinutes(+v.publishedAt)),
       unique.map((v) => tierForAge(now - +v.publishedAt, policy)),
-      toEpochMinutes(now),
+      [...dues.values()],
     ],
   );
   return r.rows[0]!.n;
@@ -90,21 +94,36 @@ export async function claimDueBatches(
        ORDER BY due_min
        LIMIT $3
        FOR UPDATE SKIP LOCKED),
-     claimed AS (
-       UPDATE watchlist_schedule s SET due_min = $4, planned_min = coalesce(s.planned_min, c.due_min)
-       FROM c WHERE s.id = c.id
-       RETURNING s.id, s.tier, s.planned_min AS due_min, s.last_tracked_min, s.video_ids)
+     ${CLAIM_UPDATE}
      SELECT claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min,
-            array_agg(w.video_id ORDER BY w.video_id) AS ids,
-            array_agg(w.published_min ORDER BY w.video_id) AS published,
-            array_agg(w.tier ORDER BY w.video_id) AS tiers,
-            array_agg(w.misses ORDER BY w.video_id) AS misses
-     FROM claimed JOIN watchlist w ON w.video_id = ANY(claimed.video_ids)
-     GROUP BY claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min
-     ORDER BY claimed.due_min, claimed.id`,
+            ${CLAIMED_VIDEOS}`,
     [opts.tier, nowMin, opts.limit, leaseMin],
   );
-  return r.rows.map((x) => ({
+  return r.rows.map(toClaimed(leaseMin));
+}
+
+const CLAIM_UPDATE = `claimed AS (
+       UPDATE watchlist_schedule s SET due_min = $4, planned_min = coalesce(s.planned_min, c.due_min)
+       FROM c WHERE s.id = c.id
+       RETURNING s.id, s.tier, s.planned_min AS due_min, s.last_tracked_min, s.video_ids)`;
+
+/**
+ * A claim's videos in the order of the batch's array (the order of its `obs`), so that a batch can be
+ * split at a position (splitClaimedBatches).
+ */
+const CLAIMED_VIDEOS = `array_agg(w.video_id ORDER BY u.ord) AS ids,
+            array_agg(w.published_min ORDER BY u.ord) AS published,
+            array_agg(w.tier ORDER BY u.ord) AS tiers,
+            array_agg(w.misses ORDER BY u.ord) AS misses
+     FROM claimed CROSS JOIN LATERAL unnest(claimed.video_ids) WITH ORDINALITY AS u(video_id, ord)
+     JOIN watchlist w ON w.video_id = u.video_id
+     GROUP BY claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min
+     ORDER BY claimed.due_min, claimed.id`;
+
+const toClaimed =
+  (leaseMin: number) =>
+  // biome-ignore lint/suspicious/noExplicitAny: row shape from pg
+  (x: any): ClaimedBatch => ({
     batchId: String(x.id),
     tier: x.tier,
     dueMin: x.due_min,
@@ -116,8 +135,7 @@ export async function claimDueBatches(
       misses: x.misses[i],
       lastTrackedMin: x.last_tracked_min,
     })),
-  }));
-}
+  });
 
 /** Of these batches, the ones still held by the claim that set `leaseMin`. */
 export async function batchesStillLeased(
@@ -322,4 +340,88 @@ export async function markDeletionNoticed(
     [[...new Set(ids)].map(videoIdToBigInt), Math.max(0, missesBeforeGone - 1)],
   );
   return r.rows.map((x) => bigIntToVideoId(x.video_id));
+}
+
+/**
+ * Claims batches of one tier due by `dueBy` (ahead of now: the packer's look-ahead) in due order, until
+ * they hold at least `need` videos: the fill of a tracker job that due videos alone leave part empty.
+ * Only unclaimed batches (planned_min NULL) or lapsed claims are taken, never one leased to a job in
+ * flight.
+ */
+export async function claimToFill(
+  db: Queryable,
+  opts: { tier: TierCode; need: number; now: number; dueBy: number; leaseMs: number },
+): Promise<ClaimedBatch[]> {
+  if (opts.need <= 0) return [];
+  const leaseMin = toEpochMinutes(opts.now + opts.leaseMs);
+  const r = await db.query(
+    `WITH cand AS (
+       SELECT id, due_min, cardinality(video_ids) AS n FROM watchlist_schedule
+       WHERE tier = $1 AND due_min <= $2 AND (planned_min IS NULL OR due_min <= $5)
+       ORDER BY due_min, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED),
+     c AS (
+       SELECT id, due_min FROM (SELECT id, due_min, sum(n) OVER (ORDER BY due_min, id) - n AS before FROM cand) r
+       WHERE before < $3),
+     ${CLAIM_UPDATE}
+     SELECT claimed.id, claimed.tier, claimed.due_min, claimed.last_tracked_min,
+            ${CLAIMED_VIDEOS}`,
+    [opts.tier, toEpochMinutes(opts.dueBy), opts.need, leaseMin, toEpochMinutes(opts.now)],
+  );
+  return r.rows.map(toClaimed(leaseMin));
+}
+
+/**
+ * Splits claimed batches in two at a position: the first `keep` videos stay in the batch, the rest move
+ * to a new batch held by the same claim (same lease, planned minute, last snapshot and observations).
+ * One statement. Returns, per split batch, the new batch's id. Splitting lets the dispatcher cut jobs of
+ * exactly 50 videos out of small batches.
+ */
+export async function splitClaimedBatches(
+  db: Queryable,
+  leaseMin: number,
+  splits: { batchId: string; keep: number }[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (splits.length === 0) return out;
+  const r = await db.query<{ id: string; tail_id: string }>(
+    `WITH s AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS s(id, keep)),
+     src AS (
+       SELECT w.id, w.tier, w.due_min, w.last_tracked_min, w.planned_min, s.keep,
+              w.video_ids[s.keep + 1:] AS tail_ids,
+              CASE WHEN w.obs IS NULL THEN NULL ELSE substring(w.obs FROM s.keep * ${OBS_BYTES} + 1) END AS tail_obs
+       FROM watchlist_schedule w JOIN s ON w.id = s.id
+       WHERE w.due_min = $3 AND cardinality(w.video_ids) > s.keep AND s.keep > 0),
+     tails AS (
+       INSERT INTO watchlist_schedule (tier, due_min, last_tracked_min, planned_min, video_ids, obs)
+       SELECT tier, due_min, last_tracked_min, planned_min, tail_ids, tail_obs FROM src
+       RETURNING id, video_ids[1] AS first),
+     heads AS (
+       UPDATE watchlist_schedule w SET video_ids = w.video_ids[1:src.keep],
+              obs = CASE WHEN w.obs IS NULL THEN NULL ELSE substring(w.obs FROM 1 FOR src.keep * ${OBS_BYTES}) END
+       FROM src WHERE w.id = src.id
+       RETURNING w.id)
+     SELECT src.id::text AS id, tails.id::text AS tail_id FROM src JOIN tails ON tails.first = src.tail_ids[1]`,
+    [splits.map((x) => x.batchId), splits.map((x) => x.keep), leaseMin],
+  );
+  for (const x of r.rows) out.set(x.id, x.tail_id);
+  return out;
+}
+
+/**
+ * Gives claimed batches back unclaimed, due at their planned minute again (the dispatcher holding a
+ * part-filled job until more videos are due). Fenced by the claim like completion.
+ */
+export async function releaseClaimedBatches(
+  db: Queryable,
+  batchIds: string[],
+  leaseMin: number,
+): Promise<void> {
+  if (batchIds.length === 0) return;
+  await db.query(
+    `UPDATE watchlist_schedule SET due_min = planned_min, planned_min = NULL
+     WHERE id = ANY($1::bigint[]) AND due_min = $2 AND planned_min IS NOT NULL`,
+    [batchIds, leaseMin],
+  );
 }

@@ -13,10 +13,12 @@ export const LIFECYCLE_EVENTS = [
   'comments_disabled',
   'comments_enabled',
   'title_changed',
+  'capacity_demoted',
+  'capacity_restored',
 ] as const;
 export type LifecycleEventName = (typeof LIFECYCLE_EVENTS)[number];
 
-/** Stored as smallints 1…8 (sql/005_dataset.sql). */
+/** Stored as smallints 1…10 (sql/005_dataset.sql, sql/006_capacity.sql). */
 export const lifecycleCode = (e: LifecycleEventName): number => LIFECYCLE_EVENTS.indexOf(e) + 1;
 export const lifecycleName = (code: number): LifecycleEventName =>
   LIFECYCLE_EVENTS[code - 1] ?? 'unavailable';

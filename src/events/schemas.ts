@@ -67,6 +67,18 @@ export const eventSchemas = {
   'pool.reset': z.object({ pool, bucket }),
   /** A pool's remaining quota in a bucket fell below HYDRA_QUOTA_LOW_FRACTION of its total. */
   'quota.low': z.object({ pool, bucket, remaining: count, quota: count.optional() }),
+  /**
+   * The capacity check found the watchlist needing more units a day than the tracking pool supplies:
+   * now (`inDays` 0) or within the planner's 7-day projection.
+   */
+  'capacity.short': z.object({
+    pool,
+    neededUnits: count,
+    availableUnits: count,
+    inDays: z.number().int().min(0).max(7),
+    policy: z.enum(['defer', 'demote']),
+    demoteBelowVph: z.number().min(0).optional(),
+  }),
   /** One janitor run: how many hot rows it deleted. */
   'janitor.completed': z.object({
     deleted: count,

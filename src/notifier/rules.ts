@@ -124,6 +124,22 @@ export async function installAlertRules(
   );
 
   await events.on(
+    'capacity.short',
+    group,
+    async (e) => {
+      notifier.send(
+        e.inDays === 0 ? 'error' : 'warning',
+        e.inDays === 0
+          ? `The watchlist needs ${e.neededUnits} units a day; pool ${e.pool} supplies ${e.availableUnits} (${e.policy})`
+          : `The watchlist will need more units than pool ${e.pool} supplies within ${e.inDays} days`,
+        { ...e },
+        { dedupeKey: `capacity:${e.pool}:${e.inDays === 0 ? 'now' : 'soon'}` },
+      );
+    },
+    base,
+  );
+
+  await events.on(
     'job.failed_permanently',
     group,
     async (e) => {

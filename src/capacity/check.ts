@@ -1,0 +1,44 @@
+import type { Config } from '../config/index.ts';
+import { claimCapacityCheck, writeCapacityState } from '../dao/capacity.ts';
+import type { Queryable } from '../db/pool.ts';
+import type { QuotaSource } from '../discovery/budget.ts';
+import { type CapacityPlan, readCapacity } from './capacity.ts';
+import { nextThreshold } from './overload.ts';
+
+/** How often (at most) the capacity check runs: once the HOURLY tier has turned over, an hour. */
+export const CHECK_EVERY_MS = 60 * 60_000;
+
+/**
+ * The capacity check the tracker dispatcher runs at most once per `everyMs` across all processes (a
+ * conditional update claims the turn): plans, moves the demotion threshold (`demote` policy), stores
+ * both, and emits `capacity.short` when the need exceeds the supply now or within the projection.
+ */
+export async function checkCapacity(deps: {
+  pool: Queryable;
+  config: Config;
+  now: number;
+  hydra: QuotaSource;
+  emit: (name: string, payloads: Record<string, unknown>[]) => Promise<void>;
+  everyMs?: number;
+}): Promise<CapacityPlan | null> {
+  const { pool, config, now } = deps;
+  const turn = await claimCapacityCheck(pool, now, deps.everyMs ?? CHECK_EVERY_MS);
+  if (!turn) return null;
+  const plan = await readCapacity(deps);
+  if (!plan) return null;
+  const demoteBelowVph =
+    config.TRACKER_OVERLOAD_POLICY === 'demote' ? nextThreshold(turn.demoteBelowVph, plan.load) : 0;
+  await writeCapacityState(pool, { demoteBelowVph, overloaded: plan.load > 1, checkedAt: now, plan });
+  if (plan.exceedsInDays !== null)
+    await deps.emit('capacity.short', [
+      {
+        pool: plan.pool.name,
+        neededUnits: Math.round(plan.neededUnits),
+        availableUnits: Math.round(plan.availableUnits),
+        inDays: plan.exceedsInDays,
+        policy: config.TRACKER_OVERLOAD_POLICY,
+        demoteBelowVph,
+      },
+    ]);
+  return plan;
+}

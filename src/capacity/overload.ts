@@ -1,0 +1,77 @@
+import { MINUTE_MS } from '../clock.ts';
+import type { GapReason } from '../dao/gaps.ts';
+import { TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode, type TierName } from '../tiers.ts';
+
+/**
+ * Graceful overload (docs/dataset.md, "Overload policies"). Under `demote`, the capacity check
+ * (src/capacity/check.ts) keeps a velocity threshold: a video gaining fewer views an hour than it is
+ * polled one tier slower than its policy says (HOURLY → DAILY, DAILY → WEEKLY), until the need fits
+ * the supply. Deterministic (the same rate and threshold give the same tier) and with hysteresis: a
+ * demoted video comes back only at twice the threshold, or when the threshold falls (keys added,
+ * quota freed), so a rate near the threshold does not flip its tier at every poll.
+ */
+
+export type OverloadPolicy = 'defer' | 'demote';
+
+/** What the dispatcher hands each tracker job (queues/definitions.ts `tracker.capacity`). */
+export interface CapacityHint {
+  /** Views an hour below which videos are demoted (0: none). */
+  demoteBelowVph: number;
+  /** The last capacity check found the need above the supply. */
+  overloaded: boolean;
+}
+
+export interface TierDecision {
+  tier: TierCode;
+  nextAt: number;
+  event: 'capacity_demoted' | 'capacity_restored' | null;
+  detail: string | null;
+}
+
+const interval = (tier: TierCode) => TIER_INTERVAL_MS[TIER_NAMES[tier] as Exclude<TierName, 'GONE'>];
+
+/**
+ * The tier after a poll, given the policy's tier (`normal`), the tier the video was polled in, its rate
+ * (null: unknown, never demoted) and the threshold.
+ */
+export function overloadTier(o: {
+  normal: TierCode;
+  previous: TierCode;
+  viewsPerHour: number | null;
+  demoteBelowVph: number;
+  now: number;
+}): TierDecision {
+  const { normal, previous, viewsPerHour: vph, demoteBelowVph: t } = o;
+  const slower = (normal + 1) as TierCode;
+  const wasDemoted = previous === slower;
+  const demote = t > 0 && normal < Tier.WEEKLY && vph !== null && (wasDemoted ? vph < 2 * t : vph < t);
+  const tier = demote ? slower : normal;
+  const nextAt = Math.ceil((o.now + interval(tier)) / MINUTE_MS) * MINUTE_MS;
+  const name = (x: TierCode) => TIER_NAMES[x];
+  if (demote && !wasDemoted)
+    return {
+      tier,
+      nextAt,
+      event: 'capacity_demoted',
+      detail: `${name(normal)}→${name(tier)}: ${round(vph)} views/h below ${round(t)}`,
+    };
+  if (!demote && wasDemoted && normal < Tier.WEEKLY)
+    return { tier, nextAt, event: 'capacity_restored', detail: `${name(previous)}→${name(normal)}` };
+  return { tier, nextAt, event: null, detail: null };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** A poll served late for want of quota while the pool is overloaded is a `capacity` gap. */
+export const capacityReason = (reason: GapReason, hint: CapacityHint | undefined): GapReason =>
+  reason === 'quota' && hint?.overloaded ? 'capacity' : reason;
+
+/**
+ * The controller's next threshold: up (×2, from 1 view/h) while the need exceeds the supply, down
+ * (÷2, to 0 under 1) once it is below `relaxBelow` of it; unchanged in between (hysteresis).
+ */
+export function nextThreshold(current: number, load: number, relaxBelow = 0.85): number {
+  if (load > 1) return current > 0 ? current * 2 : 1;
+  if (load < relaxBelow && current > 0) return current / 2 < 1 ? 0 : current / 2;
+  return current;
+}

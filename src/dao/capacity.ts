@@ -1,0 +1,91 @@
+import type { Queryable } from '../db/pool.ts';
+
+/** Capacity figures in Postgres (sql/006_capacity.sql): the tracker's daily ids and calls, the controller. */
+
+/** Adds one dispatch's jobs to its Pacific day's ids and calls. */
+export async function recordDispatched(
+  db: Queryable,
+  day: string,
+  ids: number,
+  calls: number,
+): Promise<void> {
+  if (calls === 0) return;
+  await db.query(
+    `INSERT INTO tracker_daily AS t (day, ids, calls) VALUES ($1, $2, $3)
+     ON CONFLICT (day) DO UPDATE SET ids = t.ids + EXCLUDED.ids, calls = t.calls + EXCLUDED.calls`,
+    [day, ids, calls],
+  );
+}
+
+/** Ids and calls of the given days (YYYY-MM-DD), summed. */
+export async function dispatchedOn(db: Queryable, days: string[]): Promise<{ ids: number; calls: number }> {
+  const r = await db.query<{ ids: string | null; calls: string | null }>(
+    'SELECT sum(ids) AS ids, sum(calls) AS calls FROM tracker_daily WHERE day = ANY($1::date[])',
+    [days],
+  );
+  return { ids: Number(r.rows[0]?.ids ?? 0), calls: Number(r.rows[0]?.calls ?? 0) };
+}
+
+export interface CapacityState {
+  demoteBelowVph: number;
+  overloaded: boolean;
+  checkedAt: number | null;
+}
+
+export async function readCapacityState(db: Queryable): Promise<CapacityState> {
+  const r = await db.query(
+    'SELECT demote_below_vph, overloaded, checked_at FROM capacity_state WHERE id = 1',
+  );
+  const x = r.rows[0];
+  return {
+    demoteBelowVph: x ? Number(x.demote_below_vph) : 0,
+    overloaded: x?.overloaded ?? false,
+    checkedAt: x?.checked_at ? +x.checked_at : null,
+  };
+}
+
+/**
+ * Takes the capacity check's turn when the last one is at least `everyMs` old (one process wins);
+ * returns the state before, or null when it is not this caller's turn.
+ */
+export async function claimCapacityCheck(
+  db: Queryable,
+  now: number,
+  everyMs: number,
+): Promise<CapacityState | null> {
+  const r = await db.query(
+    `UPDATE capacity_state SET checked_at = $1
+     WHERE id = 1 AND (checked_at IS NULL OR checked_at <= $2)
+     RETURNING demote_below_vph, overloaded`,
+    [new Date(now), new Date(now - everyMs)],
+  );
+  const x = r.rows[0];
+  return x ? { demoteBelowVph: Number(x.demote_below_vph), overloaded: x.overloaded, checkedAt: now } : null;
+}
+
+export async function writeCapacityState(
+  db: Queryable,
+  s: { demoteBelowVph: number; overloaded: boolean; checkedAt: number; plan: unknown },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO capacity_state (id, demote_below_vph, overloaded, checked_at, plan)
+     VALUES (1, $1, $2, $3, $4)
+     ON CONFLICT (id) DO UPDATE SET demote_below_vph = $1, overloaded = $2, checked_at = $3, plan = $4`,
+    [s.demoteBelowVph, s.overloaded, new Date(s.checkedAt), JSON.stringify(s.plan)],
+  );
+}
+
+/** Tracked videos (not GONE) per day of age (index 0: published in the last 24 h). */
+export async function watchlistAgeDays(db: Queryable, nowMin: number): Promise<number[]> {
+  const r = await db.query<{ d: number; n: number }>(
+    `SELECT greatest(0, ($1 - published_min) / 1440)::int AS d, count(*)::int AS n
+     FROM watchlist WHERE tier <> 3 GROUP BY 1 ORDER BY 1`,
+    [nowMin],
+  );
+  const out: number[] = [];
+  for (const x of r.rows) {
+    while (out.length < x.d) out.push(0);
+    out[x.d] = x.n;
+  }
+  return out;
+}
