@@ -6,7 +6,7 @@ import { policyFromConfig } from '../src/tiers.ts';
 import type { DashboardDeps } from './deps.ts';
 import { discoveryRouter } from './discovery.ts';
 import { checkHealth } from './health.ts';
-import { BODY_LIMIT_BYTES, parseWith, sendError } from './http.ts';
+import { BODY_LIMIT_BYTES, parseWith, refuseInvalidUtf8, sendError } from './http.ts';
 import { isManualQueue, MANUAL_QUEUES, searchQueriesBody, trackBody } from './schemas.ts';
 import { cached, computeStats } from './stats.ts';
 
@@ -30,7 +30,7 @@ export function apiRouter(deps: DashboardDeps): Router {
       ]);
     next();
   });
-  router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));
+  router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true, verify: refuseInvalidUtf8 }));
 
   /** Starts a dispatcher now rather than at its next scheduled run; its schedule still does the rest. */
   async function kick(queue: 'hunter-dispatch' | 'tracker-dispatch'): Promise<boolean> {

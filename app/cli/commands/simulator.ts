@@ -5,22 +5,23 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { ScaledClock } from '../../../src/clock.ts';
 import { loadConfig } from '../../../src/config/index.ts';
+import { LIMITS, numericText } from '../../../src/config/ranges.ts';
 import { keyPoolJson } from '../../../src/config/schema.ts';
 import { ValidationError } from '../../../src/errors/index.ts';
 import { startSimulator } from '../../../src/youtube/simulator/index.ts';
 
 const optionsSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535).optional(),
+  port: numericText(0, 65535, { int: true }).optional(),
   host: z.string().min(1),
-  seed: z.coerce.number().int().min(0).optional(),
-  speed: z.coerce.number().positive().max(1_000_000).optional(),
+  seed: numericText(0, 2 ** 32 - 1, { int: true }).optional(),
+  speed: numericText(0.001, 1_000_000).optional(),
   keysFile: z.string().min(1).optional(),
-  generateKeys: z.coerce.number().int().min(1).max(1000),
+  generateKeys: numericText(1, 1000, { int: true }),
   keysOut: z.string().min(1),
-  searchQuota: z.coerce.number().int().min(0).optional(),
-  unitsQuota: z.coerce.number().int().min(0).optional(),
+  searchQuota: numericText(0, LIMITS.count, { int: true }).optional(),
+  unitsQuota: numericText(0, LIMITS.count, { int: true }).optional(),
   legacyQuota: z.boolean().optional(),
-  keyRps: z.coerce.number().positive().optional(),
+  keyRps: numericText(0.001, 100_000).optional(),
 });
 
 /** A key file: a JSON array, a JSON object of named pools (as YOUTUBE_API_KEY_POOL_JSON), or one key a line. */
