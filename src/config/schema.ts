@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { searchQueryText } from '../query-text.ts';
 import { LIMITS, numericText } from './ranges.ts';
 import { secretText, trustProxy, userName } from './secrets.ts';
 
@@ -162,8 +163,9 @@ export const envSchema = z.object({
   SNOWBALL_PER_PARENT: int(0, 1000).default(5),
   SEED_QUERIES: z
     .string()
-    .refine((s) => s.split(',').every((q) => q.trim().length <= 200), {
-      message: 'expected comma-separated queries of at most 200 characters each',
+    .refine((s) => s.split(',').every((q) => q.trim() === '' || searchQueryText.safeParse(q).success), {
+      message:
+        'expected comma-separated queries of at most 200 characters each, as valid text (src/query-text.ts)',
     })
     .default('music,gaming,cooking'),
 

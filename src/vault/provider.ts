@@ -32,6 +32,11 @@ export interface VaultProvider {
   read(key: string): Promise<Uint8Array>;
   /** Where the files are, without any secret (for logs and the dashboard). */
   describe(): string;
+  /**
+   * One cheap authenticated request that proves the storage is reachable with these credentials
+   * (`pleiades doctor`); resolves with what was checked, or throws VaultUnavailableError.
+   */
+  probe(): Promise<string>;
 }
 
 /** The dataset a key belongs to: its first path segment (`metrics` or `videos`). */
