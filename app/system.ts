@@ -3,7 +3,6 @@ import { QUEUE_NAMES, type QueueName } from '../queues/index.ts';
 import { installSchedulers } from '../queues/schedulers.ts';
 import { subscribeActivityLog } from '../src/activity.ts';
 import type { Config } from '../src/config/index.ts';
-import { addToSearchQueue, countQueriesByState } from '../src/dao/search-queue.ts';
 import { type DemoClock, demoConfig, demoSpeed, startDemoClock } from '../src/demo.ts';
 import type { Logger } from '../src/log.ts';
 import { createNotifier, installAlertRules, type Notifier } from '../src/notifier/index.ts';
@@ -35,22 +34,6 @@ export interface System {
   /** Simulated seconds per real second (1 unless this is the demo). */
   speed: number;
   close(): Promise<void>;
-}
-
-/** Queues the first start seeds the search queue with, from SEED_QUERIES, when it is empty. */
-export async function seedSearchQueue(ctx: Context, config: Config): Promise<number> {
-  const counts = await countQueriesByState(ctx.pool);
-  if (Object.values(counts).some((n) => n > 0)) return 0;
-  const queries = config.SEED_QUERIES.split(',')
-    .map((q) => q.trim())
-    .filter(Boolean);
-  return (
-    await addToSearchQueue(
-      ctx.pool,
-      queries.map((query) => ({ query, origin: 'seed' as const, priority: 10 })),
-      new Date(ctx.deps.clock.now()),
-    )
-  ).length;
 }
 
 /** What the dashboard needs, from a process's context (also used by `pleiades dashboard`). */
@@ -95,8 +78,6 @@ export async function startSystem(
     notifier = createNotifier({ config, log });
     await installAlertRules(context.events, notifier);
   }
-  const seeded = await seedSearchQueue(context, config);
-  if (seeded) log.info({ queries: seeded }, 'seeded the search queue from SEED_QUERIES');
   if (opts.schedulers !== false) {
     const every = await installSchedulers(context.queues, config, speed);
     log.info({ everyMs: every }, 'job schedulers installed');

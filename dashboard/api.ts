@@ -7,7 +7,7 @@ import type { DashboardDeps } from './deps.ts';
 import { discoveryRouter } from './discovery.ts';
 import { explorerApiRouter } from './explorer.ts';
 import { checkHealth } from './health.ts';
-import { BODY_LIMIT_BYTES, parseWith, sendError } from './http.ts';
+import { BODY_LIMIT_BYTES, parseWith, refuseInvalidUtf8, sendError } from './http.ts';
 import { isManualQueue, MANUAL_QUEUES, searchQueriesBody, trackBody } from './schemas.ts';
 import { cached, computeStats } from './stats.ts';
 
@@ -31,7 +31,7 @@ export function apiRouter(deps: DashboardDeps): Router {
       ]);
     next();
   });
-  router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true }));
+  router.use(express.json({ limit: BODY_LIMIT_BYTES, strict: true, verify: refuseInvalidUtf8 }));
 
   /** Starts a dispatcher now rather than at its next scheduled run; its schedule still does the rest. */
   async function kick(queue: 'hunter-dispatch' | 'tracker-dispatch'): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { InsecureDashboardError } from '../src/errors/index.ts';
 import { sendError } from './http.ts';
 
@@ -109,6 +109,22 @@ export class FailureLimiter {
   }
 }
 
+/**
+ * The client's address: the socket's peer, or with TRUST_PROXY (Express's `trust proxy`) the address
+ * the trusted proxies put in X-Forwarded-For.
+ */
+const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? '?';
+
+/**
+ * Failed attempts only: once an address has failed too often, further wrong credentials get 429 until
+ * the minute passes. Guessing is kept hopeless by the strength rule on the secrets themselves
+ * (src/config/secrets.ts), not by the throttle, which only slows a script down and keeps logs quiet.
+ */
+const tooMany = (res: Response): void =>
+  sendError(res, 429, 'too many failed attempts', [
+    { field: 'authorization', message: 'wait a minute before trying again' },
+  ]);
+
 /** A browser navigating (it asks for HTML by name), not a script or a scraper. */
 const wantsHtml = (req: Request): boolean =>
   req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !/\/api(\/|$)/.test(req.path);
@@ -154,13 +170,12 @@ export function requireAuth(c: Credentials, limiter: FailureLimiter): RequestHan
     c.user && c.password ? 'Basic realm="Pleiades", charset="UTF-8"' : 'Bearer realm="Pleiades"';
   return (req, res, next) => {
     if (!hasCredentials(c) || PUBLIC_PATHS.has(req.path)) return next();
-    const ip = req.ip ?? req.socket.remoteAddress ?? '?';
-    if (limiter.blocked(ip))
-      return sendError(res, 429, 'too many failed attempts', [
-        { field: 'authorization', message: 'wait a minute before trying again' },
-      ]);
+    // The credential is checked first: a valid one always passes, so failures from an address (or
+    // from everyone behind the same proxy, without TRUST_PROXY) cannot lock the operator out.
     const verdict = checkRequest(req, c);
     if (verdict === 'ok') return next();
+    const ip = clientAddress(req);
+    if (verdict === 'wrong' && limiter.blocked(ip)) return tooMany(res);
     if (verdict === 'wrong') limiter.fail(ip);
     if (wantsHtml(req)) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
     res.setHeader('WWW-Authenticate', challenge);
@@ -220,12 +235,9 @@ export function loginRoutes(c: Credentials, limiter: FailureLimiter): Router {
     const userOk = c.user && c.password ? safeEqual(str(body.user), c.user) : false;
     const passOk = c.user && c.password ? safeEqual(str(body.password), c.password) : false;
     if (!hasCredentials(c)) return res.redirect(303, next);
-    const ip = req.ip ?? req.socket.remoteAddress ?? '?';
-    if (limiter.blocked(ip))
-      return sendError(res, 429, 'too many failed attempts', [
-        { field: 'authorization', message: 'wait a minute before trying again' },
-      ]);
     if (!tokenOk && !(userOk && passOk)) {
+      const ip = clientAddress(req);
+      if (limiter.blocked(ip)) return tooMany(res);
       limiter.fail(ip);
       return res.redirect(303, `/login?failed=1&next=${encodeURIComponent(next)}`);
     }

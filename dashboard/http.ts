@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { NotFoundError, ValidationError } from '../src/errors/index.ts';
@@ -32,6 +34,19 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, root = 
   );
 }
 
+/**
+ * body-parser decodes malformed UTF-8 to U+FFFD, so a query would be stored as something else than
+ * was sent: a UTF-8 body (the default charset) must be valid UTF-8, or the request is refused.
+ */
+export function refuseInvalidUtf8(req: IncomingMessage, _res: unknown, buf: Buffer): void {
+  const charset = /charset=([^;]+)/i
+    .exec(req.headers['content-type'] ?? '')?.[1]
+    ?.trim()
+    .toLowerCase();
+  if ((charset === undefined || charset === 'utf-8' || charset === 'utf8') && !isUtf8(buf))
+    throw Object.assign(new Error('the body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
+}
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -49,6 +64,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         return sendError(res, 413, 'request body too large', [
           { field: 'body', message: `at most ${e.limit ?? BODY_LIMIT_BYTES} bytes` },
         ]);
+      case 'encoding.invalid':
+        return sendError(res, 400, 'invalid request', [{ field: 'body', message: 'not valid UTF-8' }]);
       case 'entity.parse.failed':
         return sendError(res, 400, 'invalid request', [{ field: 'body', message: 'malformed JSON' }]);
       case 'encoding.unsupported':

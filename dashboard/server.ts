@@ -50,6 +50,9 @@ export function createDashboardApp(
 
   const app = express();
   app.disable('x-powered-by');
+  // Behind a reverse proxy, the client's address (for the login throttle) and scheme (Secure cookies)
+  // come from X-Forwarded-* headers, believed only from the proxies TRUST_PROXY names.
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');

@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { boundedNumber, LIMITS } from '../src/config/ranges.ts';
 import { VIDEO_ID_RE } from '../src/video-id.ts';
 
 /**
@@ -32,7 +33,7 @@ export const payloadSchemas = {
       query: z.string().min(1).max(200),
       pageToken: z.string().max(200).nullable(),
       publishedAfter: z.string().datetime().nullable(),
-      depth: z.number().int().min(0),
+      depth: z.number().int().min(0).max(100),
     })
     .strict(),
   /** Claims due watchlist rows (quota-aware, young tiers first) and enqueues tracker batches. */
@@ -56,7 +57,7 @@ export const payloadSchemas = {
   /** Deletes expired hot rows in batches. */
   janitor: z
     .object({
-      retentionDays: z.number().min(0).optional(),
+      retentionDays: boundedNumber(0, LIMITS.days).optional(),
       force: z.boolean().optional(),
     })
     .strict(),

@@ -5,6 +5,7 @@ import { getVideos } from '../src/dao/videos.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import type { Pool } from '../src/db/pool.ts';
 import { ValidationError } from '../src/errors/index.ts';
+import { searchQueryText } from '../src/query-text.ts';
 import type { TierPolicy } from '../src/tiers.ts';
 import { VIDEO_ID_RE } from '../src/video-id.ts';
 import { enqueue, type QueueSet } from './index.ts';
@@ -14,23 +15,11 @@ import { enqueue, type QueueSet } from './index.ts';
  * what is acceptable, errors that name the field, and nothing stored when anything is wrong.
  */
 
-// Control characters other than whitespace have no business in a search query.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this pattern
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-export const MAX_QUERY_LENGTH = 200;
 /** Manual queries run before snowballed ones (negative priorities) and alongside seeds (10). */
 export const DEFAULT_MANUAL_PRIORITY = 10;
 
-export const searchQueryInput = z
-  .string({ message: 'expected a string' })
-  .refine((s) => !CONTROL.test(s), { message: 'must not contain control characters' })
-  .transform((s) => s.normalize('NFKC').trim().replace(/\s+/g, ' '))
-  .pipe(
-    z
-      .string()
-      .min(1, { message: 'the query is empty' })
-      .max(MAX_QUERY_LENGTH, { message: `the query is longer than ${MAX_QUERY_LENGTH} characters` }),
-  );
+/** The rules for a query's text are the seeds' too: src/query-text.ts. */
+export const searchQueryInput = searchQueryText;
 
 export const priorityInput = z
   .number({ message: 'expected a number' })

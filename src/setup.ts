@@ -3,10 +3,12 @@ import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { installEventsSchema } from './events/bus.ts';
 import type { Logger } from './log.ts';
+import { seedSearchQueue } from './seed.ts';
 
 /**
  * Everything `pleiades migrate` does: create the database when missing, then apply the numbered SQL
- * migrations and install (or upgrade) pg-boss's schema for the events bus. Returns the versions applied.
+ * migrations, seed an empty search queue from SEED_QUERIES and install (or upgrade) pg-boss's schema
+ * for the events bus. Returns the versions applied.
  */
 export async function migrateAll(config: Config, log: Logger): Promise<number[]> {
   if (await ensureDatabase(config.DATABASE_URL)) log.info('created the database');
@@ -14,6 +16,8 @@ export async function migrateAll(config: Config, log: Logger): Promise<number[]>
   let applied: number[];
   try {
     applied = await migrate(pool, log);
+    const seeded = await seedSearchQueue(pool, config);
+    if (seeded) log.info({ queries: seeded }, 'seeded the search queue from SEED_QUERIES');
   } finally {
     await pool.end();
   }

@@ -1,6 +1,7 @@
 import type { Payload } from '../queues/index.ts';
 import { parsePayload } from '../queues/index.ts';
 import { fetchHunterBatch, releaseQuery } from '../src/dao/search-queue.ts';
+import { currentBudget } from '../src/discovery/budget.ts';
 import type { AgentDeps } from './deps.ts';
 
 /** A hunter job's id: one per query, pass and page, so a query page is never in flight twice. */
@@ -9,7 +10,7 @@ export const hunterJobId = (queryId: bigint, passStartedMs: number, pagesFetched
 
 /**
  * Claims due search queries (a leased, SKIP LOCKED claim) and enqueues one hunter job per query —
- * no more than the search calls left today in the hunting pool.
+ * no more than the search calls left today in the hunting pool, nor than the search share's units.
  */
 export async function dispatchHunter(
   deps: AgentDeps,
@@ -23,7 +24,11 @@ export async function dispatchHunter(
     number
   >;
   const busy = Object.values(inFlight).reduce((a, b) => a + b, 0);
-  const limit = Math.min(opts.max ?? 25, left - busy);
+  // DISCOVERY_SHARE_SEARCH: each hunter job spends 1 unit (the videos.list of its page), so no more
+  // jobs than the search route's units left today; what it does not take stays for tracking.
+  const plan = await currentBudget({ pool, config, now: clock.now(), hydra: deps.hydra });
+  const units = plan ? plan.routes.search.allowanceUnits : Number.POSITIVE_INFINITY;
+  const limit = Math.min(opts.max ?? 25, left - busy, units - busy);
   if (limit <= 0) return { enqueued: 0 };
   const now = new Date(clock.now());
   const claimed = await fetchHunterBatch(pool, { limit, now, leaseMs: config.HUNTER_LEASE_S * 1000 });

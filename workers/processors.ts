@@ -2,6 +2,7 @@ import type { Payload, QueueName } from '../queues/index.ts';
 import { dispatchChannels } from './channel-dispatch.ts';
 import { pollChannels } from './channel-poll.ts';
 import type { AgentDeps } from './deps.ts';
+import { emitOrLog } from './emit-or-log.ts';
 import { hunt } from './hunter.ts';
 import { dispatchHunter } from './hunter-dispatch.ts';
 import { runJanitor } from './janitor.ts';
@@ -37,11 +38,10 @@ export const processors: { [Q in QueueName]: Processor<Q> } = {
         ]);
       return r;
     } catch (err) {
-      await deps
-        .emit('vault.flush_failed', [
-          { error: (err as Error).message.slice(0, 500), provider: deps.config.VAULT_PROVIDER },
-        ])
-        .catch(() => {});
+      await emitOrLog(deps, 'vault.flush_failed', {
+        error: (err as Error).message.slice(0, 500),
+        provider: deps.config.VAULT_PROVIDER,
+      });
       throw err;
     }
   },

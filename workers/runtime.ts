@@ -5,6 +5,7 @@ import { handleExhaustion } from '../src/hydra/index.ts';
 import { recordJobDuration } from '../src/metrics/job-durations.ts';
 import { createRedis } from '../src/redis.ts';
 import type { AgentDeps } from './deps.ts';
+import { emitOrLog } from './emit-or-log.ts';
 import { defaultConcurrency, processors } from './processors.ts';
 
 export interface WorkerSet {
@@ -89,16 +90,12 @@ export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
         final ? 'job failed for good' : 'job failed, will retry',
       );
       if (final)
-        void deps
-          .emit('job.failed_permanently', [
-            {
-              queue: name,
-              jobId: String(job.id),
-              attempts: job.attemptsMade,
-              error: err.message.slice(0, 500),
-            },
-          ])
-          .catch(() => {});
+        void emitOrLog(deps, 'job.failed_permanently', {
+          queue: name,
+          jobId: String(job.id),
+          attempts: job.attemptsMade,
+          error: err.message.slice(0, 500),
+        });
       recordDuration(job);
     });
     worker.on('completed', (job) => recordDuration(job));

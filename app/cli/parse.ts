@@ -1,4 +1,5 @@
 import { isQueueName, QUEUE_NAMES, type QueueName } from '../../queues/index.ts';
+import { numericText } from '../../src/config/ranges.ts';
 import { ValidationError } from '../../src/errors/index.ts';
 
 /** `hunter,tracker` → queue names; an unknown name is an error that lists the known ones. */
@@ -19,17 +20,25 @@ export function parseQueueList(s: string | undefined, field = '--queues'): Queue
   return names as QueueName[];
 }
 
-export function parsePositiveInt(s: string, field: string, max = 1_000_000): number {
-  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > max)
-    throw new ValidationError([
-      { field, message: `expected a whole number from 1 to ${max}, got ${JSON.stringify(s)}` },
-    ]);
-  return Number(s);
+/** A CLI number through the same ranges as the environment and the API (src/config/ranges.ts). */
+function parseNumber(s: string, field: string, min: number, max: number): number {
+  const r = numericText(min, max, { int: true }).safeParse(s);
+  if (r.success) return r.data;
+  throw new ValidationError([
+    { field, message: `${r.error.issues[0]?.message ?? 'invalid'}, got ${JSON.stringify(s)}` },
+  ]);
 }
 
-export function parseInteger(s: string, field: string): number {
-  // Beyond 2^53 a number is no longer the one typed: refused rather than silently rounded.
-  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
-    throw new ValidationError([{ field, message: `expected a whole number, got ${JSON.stringify(s)}` }]);
-  return Number(s);
+export function parsePositiveInt(s: string, field: string, max = 1_000_000): number {
+  return parseNumber(s, field, 1, max);
+}
+
+/** A whole number within `min`..`max` (beyond 2^53 a number is no longer the one typed). */
+export function parseInteger(
+  s: string,
+  field: string,
+  min = Number.MIN_SAFE_INTEGER,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  return parseNumber(s, field, min, max);
 }

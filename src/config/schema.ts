@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { searchQueryText } from '../query-text.ts';
+import { LIMITS, numericText } from './ranges.ts';
+import { secretText, trustProxy, userName } from './secrets.ts';
 
 /** The parser BullMQ's job schedulers use, so a pattern accepted here is one they accept. */
 const isCronPattern = (s: string): boolean => {
@@ -22,29 +25,10 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^-?\d+$/, { message: 'expected a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `expected at least ${min}` })
-        .max(max, { message: `expected at most ${max}` }),
-    );
-
-const num = (min: number, max = Number.MAX_VALUE) =>
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/, { message: 'expected a number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `expected at least ${min}` })
-        .max(max, { message: `expected at most ${max}` }),
-    );
+// Every number has a ceiling the code can use (src/config/ranges.ts): LIMITS names the common ones.
+const int = (min: number, max: number) => numericText(min, max, { int: true });
+const num = (min: number, max: number) => numericText(min, max);
+const { timerS, durationS, days, hours, count } = LIMITS;
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -109,14 +93,17 @@ export const envSchema = z.object({
       },
     )
     .default('127.0.0.1'),
-  DASHBOARD_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
-  DASHBOARD_USER: z.string().min(1).optional(),
-  DASHBOARD_PASSWORD: z.string().min(8, { message: 'expected at least 8 characters' }).optional(),
+  /** Rule for both secrets in src/config/secrets.ts: long enough, half the characters different, unpadded. */
+  DASHBOARD_TOKEN: secretText(16).optional(),
+  DASHBOARD_USER: userName.optional(),
+  DASHBOARD_PASSWORD: secretText(10).optional(),
+  /** Express's `trust proxy`: which X-Forwarded-For hops to believe (docs/deploy.md). */
+  TRUST_PROXY: trustProxy.default(false),
 
   VAULT_PROVIDER: z.enum(['local', 'gcs', 'huggingface']).default('local'),
   VAULT_DIR: z.string().min(1).default('./data/vault'),
-  VAULT_FLUSH_ROWS: int(1).default(50_000),
-  VAULT_FLUSH_INTERVAL_S: int(1).default(60),
+  VAULT_FLUSH_ROWS: int(1, 10_000_000).default(50_000),
+  VAULT_FLUSH_INTERVAL_S: int(1, timerS).default(60),
   VAULT_COMPACT_CRON: z
     .string()
     .regex(/^(\S+\s+){4,5}\S+$/, { message: 'expected a cron pattern of 5 or 6 fields, like "20 0 * * *"' })
@@ -139,66 +126,67 @@ export const envSchema = z.object({
   YOUTUBE_TIMEOUT_MS: int(100, 600_000).default(15_000),
   HYDRA_ENABLED: bool.default(true),
   HYDRA_EXIT_ON_EXHAUSTION: bool.default(false),
-  HYDRA_KEY_RPS: int(1).default(50),
-  HYDRA_SEARCH_QUOTA: int(0).default(100),
-  HYDRA_UNITS_QUOTA: int(0).default(10_000),
+  HYDRA_KEY_RPS: int(1, 100_000).default(50),
+  HYDRA_SEARCH_QUOTA: int(0, count).default(100),
+  HYDRA_UNITS_QUOTA: int(0, count).default(10_000),
   HYDRA_QUOTA_LOW_FRACTION: num(0, 1).default(0.1),
 
   SIMULATOR_PORT: int(0, 65535).default(0),
-  SIMULATOR_SEED: int(0).default(42),
+  SIMULATOR_SEED: int(0, 2 ** 32 - 1).default(42),
   SIMULATOR_SPEED: num(0.001, 1_000_000).default(1),
   // `start` with the simulator: simulated seconds per real second (480: a simulated day in 3 minutes).
   DEMO_SPEED: num(1, 10_000).default(480),
 
-  JANITOR_RETENTION_DAYS: num(0).default(7),
+  JANITOR_RETENTION_DAYS: num(0, days).default(7),
   JANITOR_FORCE: bool.default(false),
   JANITOR_BATCH_SIZE: int(1, 1_000_000).default(10_000),
-  JANITOR_EVERY_S: int(1).default(3600),
+  JANITOR_EVERY_S: int(1, timerS).default(3600),
 
-  TIER_HOURLY_UNTIL_H: num(0).default(48),
-  TIER_DAILY_UNTIL_D: num(0).default(30),
+  TIER_HOURLY_UNTIL_H: num(0, hours).default(48),
+  TIER_DAILY_UNTIL_D: num(0, days).default(30),
   /** Velocity-aware tiers (docs/dataset.md): views gained per hour move a video off its age tier. */
   TIER_VELOCITY_ENABLED: bool.default(true),
-  TIER_VELOCITY_HOURLY_VPH: num(0).default(1000),
-  TIER_VELOCITY_DAILY_VPH: num(0).default(50),
-  TIER_VELOCITY_DORMANT_VPH: num(0).default(1),
-  TIER_VELOCITY_DORMANT_AFTER_H: num(0).default(72),
+  TIER_VELOCITY_HOURLY_VPH: num(0, count).default(1000),
+  TIER_VELOCITY_DAILY_VPH: num(0, count).default(50),
+  TIER_VELOCITY_DORMANT_VPH: num(0, count).default(1),
+  TIER_VELOCITY_DORMANT_AFTER_H: num(0, hours).default(72),
   /** Titles are read (part=snippet) at most once per this many hours while the hot row exists; 0: never. */
-  TRACKER_TITLE_CHECK_H: num(0).default(24),
+  TRACKER_TITLE_CHECK_H: num(0, hours).default(24),
   TRACKER_MISSES_BEFORE_GONE: int(1, 1000).default(3),
-  TRACKER_LEASE_S: int(30).default(900),
-  TRACKER_DISPATCH_EVERY_S: int(1).default(10),
-  TRACKER_MAX_BATCHES_PER_DISPATCH: int(1).default(2000),
+  TRACKER_LEASE_S: int(30, timerS).default(900),
+  TRACKER_DISPATCH_EVERY_S: int(1, timerS).default(10),
+  TRACKER_MAX_BATCHES_PER_DISPATCH: int(1, 1_000_000).default(2000),
   // How far (% of its tier's interval, at most 5) a poll may move so that tracker jobs are full.
   TRACKER_PACK_WINDOW_PCT: num(0, 5).default(4),
   // When the watchlist needs more units than the pool has (docs/dataset.md, "Overload policies").
   TRACKER_OVERLOAD_POLICY: z.enum(['defer', 'demote']).default('demote'),
 
-  HUNTER_DISPATCH_EVERY_S: int(1).default(5),
+  HUNTER_DISPATCH_EVERY_S: int(1, timerS).default(5),
   HUNTER_MAX_PAGES: int(1, 100).default(10),
-  HUNTER_RERUN_AFTER_H: num(0).default(6),
-  HUNTER_LEASE_S: int(10).default(300),
+  HUNTER_RERUN_AFTER_H: num(0, hours).default(6),
+  HUNTER_LEASE_S: int(10, timerS).default(300),
   SNOWBALL_MAX_DEPTH: int(0, 100).default(3),
   SNOWBALL_PER_PARENT: int(0, 1000).default(5),
   SEED_QUERIES: z
     .string()
-    .refine((s) => s.split(',').every((q) => q.trim().length <= 200), {
-      message: 'expected comma-separated queries of at most 200 characters each',
+    .refine((s) => s.split(',').every((q) => q.trim() === '' || searchQueryText.safeParse(q).success), {
+      message:
+        'expected comma-separated queries of at most 200 characters each, as valid text (src/query-text.ts)',
     })
     .default('music,gaming,cooking'),
 
   /** Discovery beyond search: followed channels, WebSub, the daily budget (README "Discovery routes"). */
   CHANNEL_AUTO_FOLLOW: z.enum(['all', 'threshold', 'none']).default('all'),
-  CHANNEL_FOLLOW_MIN_HITS: int(1).default(3),
-  CHANNEL_FOLLOW_MIN_SUBSCRIBERS: int(0).default(0),
+  CHANNEL_FOLLOW_MIN_HITS: int(1, count).default(3),
+  CHANNEL_FOLLOW_MIN_SUBSCRIBERS: int(0, 100 * count).default(0),
   CHANNEL_POOL: z.string().min(1).default('hunting'),
-  CHANNEL_DISPATCH_EVERY_S: int(1).default(60),
-  CHANNEL_MAX_PER_DISPATCH: int(1).default(2000),
+  CHANNEL_DISPATCH_EVERY_S: int(1, timerS).default(60),
+  CHANNEL_MAX_PER_DISPATCH: int(1, 1_000_000).default(2000),
   CHANNEL_POLL_BATCH: int(1, 500).default(25),
-  CHANNEL_POLL_LEASE_S: int(30).default(600),
-  CHANNEL_POLL_MIN_S: int(60).default(3600),
-  CHANNEL_POLL_MAX_S: int(60).default(604_800),
-  CHANNEL_POLL_TARGET_VIDEOS: num(0.01).default(1),
+  CHANNEL_POLL_LEASE_S: int(30, timerS).default(600),
+  CHANNEL_POLL_MIN_S: int(60, durationS).default(3600),
+  CHANNEL_POLL_MAX_S: int(60, durationS).default(604_800),
+  CHANNEL_POLL_TARGET_VIDEOS: num(0.01, 10_000).default(1),
   CHANNEL_POLL_MAX_PAGES: int(1, 100).default(4),
   CHANNEL_FIRST_POLL_PAGES: int(1, 100).default(1),
   DISCOVERY_SHARE_SEARCH: num(0, 1).default(0.02),
@@ -212,21 +200,21 @@ export const envSchema = z.object({
     .max(199, { message: 'expected at most 199 characters (the hub limit)' })
     .optional(),
   WEBSUB_HUB_URL: url(['http:', 'https:']).default('https://pubsubhubbub.appspot.com/subscribe'),
-  WEBSUB_LEASE_S: int(60).default(432_000),
-  WEBSUB_RENEW_BEFORE_S: int(60).default(86_400),
-  WEBSUB_EVERY_S: int(1).default(60),
-  WEBSUB_INGEST_EVERY_S: int(1).default(10),
-  WEBSUB_POLL_FACTOR: num(1).default(6),
+  WEBSUB_LEASE_S: int(60, durationS).default(432_000),
+  WEBSUB_RENEW_BEFORE_S: int(60, durationS).default(86_400),
+  WEBSUB_EVERY_S: int(1, timerS).default(60),
+  WEBSUB_INGEST_EVERY_S: int(1, timerS).default(10),
+  WEBSUB_POLL_FACTOR: num(1, 1000).default(6),
 
-  PAINTER_EVERY_S: int(1).default(60),
-  SCRIBE_EVERY_S: int(1).default(60),
+  PAINTER_EVERY_S: int(1, timerS).default(60),
+  SCRIBE_EVERY_S: int(1, timerS).default(60),
   WORKER_CONCURRENCY: int(1, 1000).default(16),
-  WORKER_LOCK_MS: int(1000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: int(500).default(30_000),
+  WORKER_LOCK_MS: int(1000, LIMITS.timerMs).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: int(500, LIMITS.timerMs).default(30_000),
 
   NOTIFY_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   NOTIFY_SLACK_WEBHOOK_URL: url(['http:', 'https:']).optional(),
-  NOTIFY_THROTTLE_S: int(0).default(600),
+  NOTIFY_THROTTLE_S: int(0, durationS).default(600),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -46,7 +46,7 @@ export interface VaultOverrides {
 }
 
 /** The provider the configuration names. Secrets go to the client library and the log scrubber only. */
-export function providerFromConfig(config: Config): VaultProvider {
+export function providerFromConfig(config: Config, opts: { maxRetries?: number } = {}): VaultProvider {
   switch (config.VAULT_PROVIDER) {
     case 'local':
       return localProvider(config.VAULT_DIR);
@@ -60,6 +60,7 @@ export function providerFromConfig(config: Config): VaultProvider {
           ...(config.GOOGLE_APPLICATION_CREDENTIALS
             ? { keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS }
             : {}),
+          ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
         }),
       );
     case 'huggingface':

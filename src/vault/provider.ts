@@ -37,6 +37,11 @@ export interface VaultProvider {
   openRange?(key: string): Promise<RangeFile>;
   /** Where the files are, without any secret (for logs and the dashboard). */
   describe(): string;
+  /**
+   * One cheap authenticated request that proves the storage is reachable with these credentials
+   * (`pleiades doctor`); resolves with what was checked, or throws VaultUnavailableError.
+   */
+  probe(): Promise<string>;
 }
 
 /** A file opened for ranged reads; `close` releases it. */

@@ -66,7 +66,8 @@ function multipart(buf: Buffer, boundary: string): { headers: string; content: B
   return parts;
 }
 
-export async function startFakeGcs(): Promise<FakeGcs> {
+/** `buckets`: the buckets that exist (listing another answers 404, as GCS does); default any. */
+export async function startFakeGcs(opts: { buckets?: string[] } = {}): Promise<FakeGcs> {
   const objects = new Map<string, Buffer>();
   const generations = new Map<string, number>();
   let gen = 1;
@@ -129,6 +130,8 @@ export async function startFakeGcs(): Promise<FakeGcs> {
     m = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(u.pathname);
     if (m && req.method === 'GET') {
       const bucket = decodeURIComponent(m[1]!);
+      if (opts.buckets && !opts.buckets.includes(bucket))
+        return error(res, 404, 'The specified bucket does not exist.');
       const prefix = u.searchParams.get('prefix') ?? '';
       const names = [...objects.keys()]
         .filter((k) => k.startsWith(`${bucket}/${prefix}`))

@@ -20,7 +20,7 @@ export function enqueueCommand(): Command {
     .argument('<query...>', 'the query (words are joined with spaces)')
     .option('--priority <n>', 'higher runs first (-1000..1000)', '100')
     .action(async (words: string[], o: { priority: string }) => {
-      const priority = parseInteger(o.priority, '--priority');
+      const priority = parseInteger(o.priority, '--priority', -1000, 1000);
       await withPool(async (pool) => {
         const r = await addSearchQueries(pool, [words.join(' ')], priority);
         out({ added: r.added.map((q) => ({ id: q.id, query: q.query })), alreadyQueued: r.alreadyQueued });

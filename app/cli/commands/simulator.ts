@@ -2,20 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../../src/config/index.ts';
+import { LIMITS, numericText } from '../../../src/config/ranges.ts';
 import { ValidationError } from '../../../src/errors/index.ts';
 
 const optionsSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535).optional(),
+  port: numericText(0, 65535, { int: true }).optional(),
   host: z.string().min(1),
-  seed: z.coerce.number().int().min(0).optional(),
-  speed: z.coerce.number().positive().max(1_000_000).optional(),
+  seed: numericText(0, 2 ** 32 - 1, { int: true }).optional(),
+  speed: numericText(0.001, 1_000_000).optional(),
   keysFile: z.string().min(1).optional(),
-  generateKeys: z.coerce.number().int().min(1).max(1000),
+  generateKeys: numericText(1, 1000, { int: true }),
   keysOut: z.string().min(1),
-  searchQuota: z.coerce.number().int().min(0).optional(),
-  unitsQuota: z.coerce.number().int().min(0).optional(),
+  searchQuota: numericText(0, LIMITS.count, { int: true }).optional(),
+  unitsQuota: numericText(0, LIMITS.count, { int: true }).optional(),
   legacyQuota: z.boolean().optional(),
-  keyRps: z.coerce.number().positive().optional(),
+  keyRps: numericText(0.001, 100_000).optional(),
   latency: z.enum(['off', 'youtube']).optional(),
 });
 

@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -49,6 +51,9 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   return r.data;
 }
 
+/** Where exports go by default: `exports/` beside VAULT_DIR (`./data/exports` by default). */
+export const exportDir = (config: Config): string => join(dirname(resolve(config.VAULT_DIR)), 'exports');
+
 /**
  * `pleiades vault export --format kaggle|parquet`: a research export of a date range into one file, with
  * a progress bar on stderr when `progress` (src/dataset/export.ts).
@@ -60,9 +65,15 @@ export async function exportDatasetFile(
 ): Promise<ExportResult> {
   const a = parse(datasetArgs, args);
   const ext = a.format === 'parquet' || a.fileType === 'parquet' ? 'parquet' : 'csv';
+  // By default under the data folder (next to a local vault, ignored by git), not the current
+  // directory: an export in a checkout's root would be an untracked file the linter then reads.
   const out =
     a.out ??
-    `pleiades-${a.format === 'kaggle' ? 'kaggle' : 'tidy'}-${a.from ?? 'start'}-${a.to ?? 'end'}.${ext}`;
+    join(
+      exportDir(config),
+      `pleiades-${a.format === 'kaggle' ? 'kaggle' : 'tidy'}-${a.from ?? 'start'}-${a.to ?? 'end'}.${ext}`,
+    );
+  await mkdir(dirname(resolve(out)), { recursive: true });
   const vault = createVault(config, createLogger({ level: 'silent' }));
   const bar = opts.progress
     ? new SingleBar(
@@ -157,7 +168,10 @@ export function vaultCommand(): Command {
     .option('--file-type <csv|parquet>', 'with --format kaggle: write CSV (default) or Parquet')
     .option('--from <YYYY-MM-DD>', 'first UTC day of snapshots to export')
     .option('--to <YYYY-MM-DD>', 'last UTC day of snapshots to export')
-    .option('--out <path>', 'the file to write (default: pleiades-<format>-<from>-<to>.<ext>)')
+    .option(
+      '--out <path>',
+      'the file to write (default: data/exports/pleiades-<format>-<from>-<to>.<ext>, beside VAULT_DIR)',
+    )
     .action(
       async (o: {
         video?: string;

@@ -77,6 +77,16 @@ export function gcsProvider(opts: GcsOptions): VaultProvider {
         throw fail('list', err);
       }
     },
+    async probe() {
+      try {
+        // objects.list, one page of at most one object: needs storage.objects.list on the bucket,
+        // and a missing bucket or a refused credential fails here (404, 401/403).
+        await bucket.getFiles({ prefix, maxResults: 1, autoPaginate: false });
+        return `listed ${where} (one objects.list request)`;
+      } catch (err) {
+        throw fail('list', err);
+      }
+    },
     async read(key) {
       try {
         const [buf] = await bucket.file(prefix + key).download();

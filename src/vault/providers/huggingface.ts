@@ -67,6 +67,16 @@ export function huggingFaceProvider(opts: HuggingFaceOptions): VaultProvider {
       }
       return out.sort((a, b) => (a.key < b.key ? -1 : 1));
     },
+    async probe() {
+      try {
+        // The first page of the repository's tree at the branch, with the token: a missing dataset or
+        // branch answers 404 and a refused token 401, even for a public dataset.
+        for await (const _ of listFiles({ ...base, revision: branch })) break;
+        return `listed ${where} (one tree request with the token)`;
+      } catch (err) {
+        throw fail('list', err);
+      }
+    },
     async read(key) {
       try {
         const blob = await downloadFile({ ...base, revision: branch, path: key });

@@ -25,5 +25,6 @@ export function lazyProvider(
     list: async (prefix: string) => (await get()).list(prefix),
     read: async (key: string) => (await get()).read(key),
     describe: () => description,
+    probe: async () => (await get()).probe(),
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import {
+  access,
   copyFile,
   link,
   lstat,
@@ -193,6 +195,15 @@ export function localProvider(rootDir: string): VaultProvider {
       }
     },
     describe: () => `local directory ${root}`,
+    async probe() {
+      try {
+        await mkdir(root, { recursive: true });
+        await access(root, constants.W_OK);
+        return `local directory ${root} is writable`;
+      } catch (err) {
+        throw fail(`local directory ${root}`, err);
+      }
+    },
   };
 }
 
