@@ -1,6 +1,6 @@
 import type { Events } from '../events/bus.ts';
 import { createStateStore, type StateStore } from '../events/state.ts';
-import type { Notifier } from './index.ts';
+import type { Notifier } from './notifier.ts';
 
 /**
  * The built-in alert rules: each subscribes the `alerts` group to an event and raises alerts
