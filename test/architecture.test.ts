@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,5 +71,25 @@ describe('architecture', () => {
       'workers/w.ts imports ../app/system.ts: workers/ must not import app/',
     ]);
     expect(importCycles(planted)).toEqual([['src/a.ts', 'src/b.ts']]);
+  });
+});
+
+describe('tracker signals', () => {
+  it('docs/dataset.md lists every signal of the registry, with its entry', async () => {
+    const { TRACKER_SIGNALS } = await import('../src/tracker/registry.ts');
+    const doc = readFileSync(join(ROOT, 'docs/dataset.md'), 'utf8');
+    const table = /<!-- signals:begin -->([\s\S]*?)<!-- signals:end -->/.exec(doc)![1]!;
+    const rows = table
+      .trim()
+      .split('\n')
+      .slice(2)
+      .map((l) =>
+        l
+          .split(/(?<!\\)\|/)
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
+    expect(rows).toEqual(TRACKER_SIGNALS.map((s) => [`\`${s.name}\``, s.docs]));
+    expect(new Set(TRACKER_SIGNALS.map((s) => s.name)).size).toBe(TRACKER_SIGNALS.length);
   });
 });
