@@ -14,7 +14,7 @@ import {
 } from '../src/dao/videos.ts';
 import { getWatchlistEntries } from '../src/dao/watchlist.ts';
 import type { Pool } from '../src/db/pool.ts';
-import { utcDay } from '../src/vault/flush.ts';
+import { utcDay } from '../src/vault/parts.ts';
 import type { VaultReader } from '../src/vault/reader.ts';
 import { tierLabel } from '../src/vault/schema.ts';
 import { isVideoId } from '../src/video-id.ts';

@@ -1,25 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
+import type { Simulator } from '@pleiades/youtube-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Context, createContext } from '../app/context.ts';
-import { DAY_MS } from '../src/clock.ts';
-import { loadConfig } from '../src/config/index.ts';
-import { silentLogger } from '../src/log.ts';
-import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import type { Context } from '../app/context.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { drain } from './helpers/queues.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
-import {
-  type CuttableProxy,
-  served,
-  stagedCounts,
-  startCuttableProxy,
-  vaultMetrics,
-  watchWorldVideos,
-} from './helpers/reliability.ts';
+import { type CuttableProxy, served, stagedCounts, startCuttableProxy } from './helpers/reliability.ts';
+import { expectEachVideoVaultedOnce, startTracking, startWorkerRig, stopWorkers } from './helpers/restart.ts';
 
 /**
  * The workers lose Postgres for a while: a TCP proxy between them and the server drops every open
@@ -41,25 +30,14 @@ beforeAll(async () => {
   redis = await createTestRedis();
   const pgPort = Number(new URL(db.url).port || 5432);
   proxy = await startCuttableProxy(pgPort, new URL(db.url).hostname);
-  sim = await startSimulator({
+  // The test itself reaches Postgres directly; only the workers go through the proxy.
+  ({ sim, env, ctx } = await startWorkerRig({
     keys: KEYS,
-    faults: { latencyMs: 150 },
-    world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
-  });
-  env = workerProcessEnv({
     databaseUrl: db.url,
     redisUrl: redis.url,
     prefix: redis.prefix,
-    vaultDir: join(dir, 'vault'),
-    keys: KEYS,
-    simulatorUrl: sim.url,
-    concurrency: 4,
-  });
-  // The test itself reaches Postgres directly; only the workers go through the proxy.
-  ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
-    simulator: false,
-    events: false,
-  });
+    dir,
+  }));
 });
 afterAll(async () => {
   await ctx?.close();
@@ -72,17 +50,9 @@ afterAll(async () => {
 
 describe('Postgres connections lost while workers run', () => {
   it('the workers recover by themselves: every due video tracked once, no job failed', async () => {
-    const now = Date.now();
-    await watchWorldVideos(ctx.pool, sim.world, now, 3000, now - 20 * DAY_MS, now - DAY_MS);
-    expect((await dispatchTracker(ctx.deps)).jobs).toBe(60);
-    const tracker = ctx.queues.get('tracker');
     const workerEnv = { ...env, DATABASE_URL: proxy.url(db.url) };
-    const workers = [1, 2].map(() => spawnPleiades(['worker', '--queues', 'tracker'], workerEnv));
+    const { tracker, workers } = await startTracking({ sim, env, ctx }, workerEnv);
     try {
-      await waitFor('jobs completing', async () => {
-        const c = await tracker.getJobCounts('completed', 'active');
-        return c.completed! >= 10 && c.active! > 0;
-      });
       const before = proxy.accepted();
       proxy.cut();
       await new Promise((r) => setTimeout(r, 3000));
@@ -106,13 +76,9 @@ describe('Postgres connections lost while workers run', () => {
         'SELECT count(*)::int AS n, count(DISTINCT v)::int AS d FROM (SELECT unnest(video_ids) AS v FROM watchlist_schedule) x',
       );
       expect(scheduled.rows[0]).toEqual({ n: 3000, d: 3000 });
-      await ctx.deps.vault.flush(ctx.pool, { clock: ctx.deps.clock, force: true });
-      const rows = await vaultMetrics(ctx.deps.vault.provider);
-      expect(rows.length).toBe(3000);
-      expect(new Set(rows.map((r) => r.video_id)).size).toBe(3000);
+      await expectEachVideoVaultedOnce(ctx);
     } finally {
-      for (const w of workers) w.kill('SIGTERM');
-      for (const w of workers) expect(await exited(w), w.output()).toBe(0);
+      await stopWorkers(workers);
     }
   });
 });

@@ -1,25 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
+import type { Simulator } from '@pleiades/youtube-simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Context, createContext } from '../app/context.ts';
-import { DAY_MS } from '../src/clock.ts';
-import { loadConfig } from '../src/config/index.ts';
-import { silentLogger } from '../src/log.ts';
-import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import type { Context } from '../app/context.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { drain } from './helpers/queues.ts';
-import {
-  freePort,
-  type OwnRedis,
-  ownRedis,
-  served,
-  stagedCounts,
-  vaultMetrics,
-  watchWorldVideos,
-} from './helpers/reliability.ts';
+import { freePort, type OwnRedis, ownRedis, served, stagedCounts } from './helpers/reliability.ts';
+import { expectEachVideoVaultedOnce, startTracking, startWorkerRig, stopWorkers } from './helpers/restart.ts';
 
 /**
  * Redis goes away while two real worker processes track a watchlist, and comes back (a Redis of the
@@ -39,25 +27,13 @@ beforeAll(async () => {
   redis = ownRedis(join(dir), await freePort());
   await redis.start();
   db = await createTestDatabase();
-  // 150 ms a call: the workers always have batches in flight when Redis goes.
-  sim = await startSimulator({
+  ({ sim, env, ctx } = await startWorkerRig({
     keys: KEYS,
-    faults: { latencyMs: 150 },
-    world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
-  });
-  env = workerProcessEnv({
     databaseUrl: db.url,
     redisUrl: redis.url,
     prefix: '{pleiades}',
-    vaultDir: join(dir, 'vault'),
-    keys: KEYS,
-    simulatorUrl: sim.url,
-    concurrency: 4,
-  });
-  ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
-    simulator: false,
-    events: false,
-  });
+    dir,
+  }));
 });
 afterAll(async () => {
   await ctx?.close();
@@ -69,16 +45,8 @@ afterAll(async () => {
 
 describe('a Redis restart while workers run', () => {
   it('loses no job: the workers reconnect by themselves and every due video is tracked once', async () => {
-    const now = Date.now();
-    await watchWorldVideos(ctx.pool, sim.world, now, 3000, now - 20 * DAY_MS, now - DAY_MS);
-    expect((await dispatchTracker(ctx.deps)).jobs).toBe(60);
-    const tracker = ctx.queues.get('tracker');
-    const workers = [1, 2].map(() => spawnPleiades(['worker', '--queues', 'tracker'], env));
+    const { tracker, workers } = await startTracking({ sim, env, ctx });
     try {
-      await waitFor('jobs completing', async () => {
-        const c = await tracker.getJobCounts('completed', 'active');
-        return c.completed! >= 10 && c.active! > 0;
-      });
       await redis.stop();
       // Down for three seconds: the workers' calls finish, their acknowledgements cannot be written.
       await new Promise((r) => setTimeout(r, 3000));
@@ -108,13 +76,9 @@ describe('a Redis restart while workers run', () => {
         'SELECT count(DISTINCT v)::int AS n FROM (SELECT unnest(video_ids) AS v FROM watchlist_schedule) x',
       );
       expect(scheduled.rows[0].n).toBe(3000);
-      await ctx.deps.vault.flush(ctx.pool, { clock: ctx.deps.clock, force: true });
-      const rows = await vaultMetrics(ctx.deps.vault.provider);
-      expect(rows.length).toBe(3000);
-      expect(new Set(rows.map((r) => r.video_id)).size).toBe(3000);
+      await expectEachVideoVaultedOnce(ctx);
     } finally {
-      for (const w of workers) w.kill('SIGTERM');
-      for (const w of workers) expect(await exited(w), w.output()).toBe(0);
+      await stopWorkers(workers);
     }
   });
 });

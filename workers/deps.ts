@@ -6,6 +6,7 @@ import type { Pool, Queryable } from '../src/db/pool.ts';
 import type { Logger } from '../src/log.ts';
 import type { TierPolicy } from '../src/tiers.ts';
 import type { Vault } from '../src/vault/index.ts';
+import type { YouTubeClient } from '../src/youtube/client.ts';
 
 /**
  * What the agents need from the rest of the system, as the small structural interfaces they use.
@@ -19,75 +20,22 @@ export interface HydraLike {
   keys(): Promise<{ pool: string; state: string; searchUsed: number; unitsUsed: number }[]>;
 }
 
-export interface SearchItem {
-  id: { videoId?: string | null };
-  snippet?: {
-    publishedAt?: string | null;
-    channelId?: string | null;
-    channelTitle?: string | null;
-    title?: string | null;
-    description?: string | null;
-  } | null;
-}
+/**
+ * The YouTube items the agents read are the client's, declared once: derived from the zod schemas
+ * that validate every answer (src/youtube/schemas.ts).
+ */
+export type {
+  Channel as ChannelItem,
+  PlaylistItem,
+  SearchResult as SearchItem,
+  Video as VideoItem,
+} from '../src/youtube/schemas.ts';
 
-export interface VideoItem {
-  id: string;
-  snippet?: {
-    publishedAt?: string | null;
-    channelId?: string | null;
-    channelTitle?: string | null;
-    title?: string | null;
-    description?: string | null;
-    tags?: string[] | null;
-    categoryId?: string | null;
-  } | null;
-  contentDetails?: { duration?: string | null } | null;
-  statistics?: { viewCount?: string | null; likeCount?: string | null; commentCount?: string | null } | null;
-}
-
-export interface ChannelItem {
-  id: string;
-  snippet?: { title?: string | null; country?: string | null } | null;
-  statistics?: {
-    subscriberCount?: string | null;
-    videoCount?: string | null;
-    viewCount?: string | null;
-  } | null;
-  contentDetails?: { relatedPlaylists?: { uploads?: string | null } | null } | null;
-}
-
-export interface PlaylistItem {
-  snippet?: { publishedAt?: string | null; resourceId?: { videoId?: string | null } | null } | null;
-  contentDetails?: { videoId?: string | null; videoPublishedAt?: string | null } | null;
-}
-
-export interface YouTubeLike {
-  searchList(
-    key: string,
-    p: {
-      q: string;
-      pageToken?: string;
-      publishedAfter?: string;
-      maxResults?: number;
-      order?: 'date' | 'relevance' | 'viewCount';
-    },
-  ): Promise<{ nextPageToken?: string | null; items: SearchItem[] }>;
-  videosList(
-    key: string,
-    ids: string[],
-    parts?: ('snippet' | 'statistics' | 'contentDetails' | 'status')[],
-  ): Promise<{ items: VideoItem[] }>;
-  channelsList(key: string, ids: string[]): Promise<{ items: ChannelItem[] }>;
-  playlistItemsList(
-    key: string,
-    playlistId: string,
-    pageToken?: string,
-  ): Promise<{ nextPageToken?: string | null; items: PlaylistItem[] }>;
-  videoCategoriesList(
-    key: string,
-    regionCode?: string,
-  ): Promise<{ items: { id: string; snippet?: { title?: string | null } | null }[] }>;
-}
+/** The calls the agents make: the real client's, nothing more. */
+export type YouTubeLike = Pick<
+  YouTubeClient,
+  'searchList' | 'videosList' | 'channelsList' | 'playlistItemsList' | 'videoCategoriesList'
+>;
 
 export type EventEmitter = (
   name: string,

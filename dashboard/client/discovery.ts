@@ -1,5 +1,6 @@
 import { Chart, type Plugin } from 'chart.js';
 import type { DiscoveryView } from '../discovery.ts';
+import { chartMarker } from './marker.ts';
 
 /**
  * The overview page's discovery card: today's budget split (planned and spent units per route) and
@@ -8,20 +9,6 @@ import type { DiscoveryView } from '../discovery.ts';
 
 const nf = new Intl.NumberFormat('en');
 const el = <T extends HTMLElement>(id: string): T | null => document.getElementById(id) as T | null;
-
-/** Same marker as the other charts: the canvas says what it shows (total, points, rendered). */
-const marker: Plugin = {
-  id: 'pleiadesDiscoveryMarker',
-  afterRender(chart) {
-    const total = chart.data.datasets.reduce(
-      (a, d) => a + (d.data as unknown[]).reduce<number>((b, v) => b + (typeof v === 'number' ? v : 0), 0),
-      0,
-    );
-    chart.canvas.dataset.total = String(total);
-    chart.canvas.dataset.points = String(chart.data.labels?.length ?? 0);
-    chart.canvas.dataset.rendered = 'true';
-  },
-};
 
 let chart: Chart<'bar'> | null = null;
 
@@ -37,7 +24,7 @@ function budgetChart(canvas: HTMLCanvasElement): Chart<'bar'> {
       ],
     },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-    plugins: [marker as Plugin<'bar'>],
+    plugins: [chartMarker as Plugin<'bar'>],
   });
   return chart;
 }

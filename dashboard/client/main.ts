@@ -20,6 +20,7 @@ import type { DiscoveryView } from '../discovery.ts';
 import type { HealthReport } from '../health.ts';
 import type { Stats } from '../stats.ts';
 import { renderDiscovery } from './discovery.ts';
+import { chartMarker } from './marker.ts';
 
 /**
  * The overview page: fetches /api/stats, /api/queues and /api/health, draws them, and does it again
@@ -73,22 +74,8 @@ const byId = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-/** Marks each canvas with what it shows, so a person (or a test) can tell a chart has real data. */
-const marker: Plugin = {
-  id: 'pleiadesMarker',
-  afterRender(chart) {
-    const total = chart.data.datasets.reduce(
-      (a, d) => a + (d.data as unknown[]).reduce<number>((b, v) => b + (typeof v === 'number' ? v : 0), 0),
-      0,
-    );
-    chart.canvas.dataset.total = String(total);
-    chart.canvas.dataset.points = String(chart.data.labels?.length ?? 0);
-    chart.canvas.dataset.rendered = 'true';
-  },
-};
-
 function makeChart<T extends ChartType>(id: string, config: ChartConfiguration<T>): Chart<T> {
-  return new Chart(byId<HTMLCanvasElement>(id), { ...config, plugins: [marker as Plugin<T>] });
+  return new Chart(byId<HTMLCanvasElement>(id), { ...config, plugins: [chartMarker as Plugin<T>] });
 }
 
 const hourLabel = (iso: string): string =>

@@ -3,29 +3,15 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { registerSecret } from '../redact.ts';
 import { type DeliveryOptions, type DeliveryStats, SinkQueue } from './delivery.ts';
+import type { Notifier } from './notifier.ts';
 import { scrubAlertMetadata, scrubAlertText } from './scrub.ts';
 import { httpSink, logAlert, slackBody, webhookBody } from './sinks.ts';
-import { ALERT_LEVELS, type AlertLevel, type Dispatch, Throttle } from './throttle.ts';
+import { ALERT_LEVELS, type Dispatch, Throttle } from './throttle.ts';
 
+export type { Notifier } from './notifier.ts';
 export { installAlertRules } from './rules.ts';
 export type { SlackBody, WebhookBody } from './sinks.ts';
 export type { AlertLevel, Dispatch } from './throttle.ts';
-
-export interface Notifier {
-  /**
-   * Raises an alert. Returns at once and never throws: delivery happens in the background. The
-   * same level + message + dedupe key is sent at most once per NOTIFY_THROTTLE_S, with a count.
-   * Keep `message` stable (counts and ids go in `metadata`), or every alert is a new one.
-   */
-  send(level: AlertLevel, message: string, metadata?: object, opts?: { dedupeKey?: string }): void;
-  /** Sends what the throttle holds now and waits (at most `timeoutMs`) for the sinks to finish. */
-  flush(timeoutMs?: number): Promise<void>;
-  /** `flush`, then drops whatever is still undelivered. */
-  stop(timeoutMs?: number): Promise<void>;
-  /** Names of the sinks alerts go to (`log` always). */
-  readonly sinks: string[];
-  stats(): Record<string, DeliveryStats> & { pending: number };
-}
 
 export interface CreateNotifierOptions {
   config: Pick<Config, 'NOTIFY_WEBHOOK_URL' | 'NOTIFY_SLACK_WEBHOOK_URL' | 'NOTIFY_THROTTLE_S'>;

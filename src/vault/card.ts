@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTING_NOTES } from '../dataset/notes.ts';
-import { PART_RE } from './flush.ts';
+import { PART_RE } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
 import {
   type AnyTableSpec,

@@ -2,16 +2,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pool } from '../db/pool.ts';
 import { VaultBusyError, VaultError } from '../errors/index.ts';
-import {
-  type FlushOptions,
-  finishPendingFlushes,
-  PART_RE,
-  partName,
-  utcDay,
-  type VaultContext,
-  withVaultLock,
-} from './flush.ts';
+import { finishPendingFlushes, withVaultLock } from './flush.ts';
 import { openWith, parquetInfo, readParquetRows } from './parquet.ts';
+import { type FlushOptions, PART_RE, partName, utcDay, type VaultContext } from './parts.ts';
 import type { VaultObject } from './provider.ts';
 import {
   type AnyTableSpec,

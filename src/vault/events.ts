@@ -19,9 +19,8 @@ import { readGapRange } from '../dao/gaps.ts';
 import { readLifecycleRange } from '../dao/lifecycle.ts';
 import { readSearchPageRange } from '../dao/search-ranks.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
-import type { FlushOptions, VaultContext } from './flush.ts';
-import { partName, utcDay } from './flush.ts';
 import { writeTable } from './parquet.ts';
+import { type FlushOptions, partName, utcDay, type VaultContext } from './parts.ts';
 import { type AnyTableSpec, GAPS_TABLE, LIFECYCLE_TABLE, RANKS_TABLE, tierLabel } from './schema.ts';
 
 /**

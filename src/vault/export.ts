@@ -1,5 +1,5 @@
-import { PART_RE } from './flush.ts';
 import { readParquetWhere } from './parquet.ts';
+import { PART_RE } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
 import type { MetricsRecord } from './schema.ts';
 

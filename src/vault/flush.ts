@@ -1,6 +1,5 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../clock.ts';
 import { HOUR_MS } from '../clock.ts';
 import {
   deleteStagedRange,
@@ -22,52 +21,10 @@ import {
 } from '../dao/vault-flushes.ts';
 import { markVideosVaulted, readVideosForVault, videosToVault } from '../dao/vault-videos.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
-import type { Logger } from '../log.ts';
 import { finishPendingEventFlushes, flushEventLogs } from './events.ts';
-import { type Codec, type ParquetEngine, writeTable } from './parquet.ts';
-import type { VaultProvider } from './provider.ts';
+import { writeTable } from './parquet.ts';
+import { type FlushOptions, type FlushResult, partName, utcDay, type VaultContext } from './parts.ts';
 import { METRICS_TABLE, tierLabel, VIDEOS_TABLE } from './schema.ts';
-
-export interface VaultContext {
-  provider: VaultProvider;
-  engine: ParquetEngine;
-  codec: Codec;
-  log: Logger;
-}
-
-/** The points of a flush, in order; tests stop a flush at each of them. */
-export type FlushStep = 'recorded' | 'written' | 'uploaded' | 'finished';
-
-export interface FlushOptions {
-  clock: Clock;
-  /** Flush whatever is staged, due or not. */
-  force?: boolean;
-  /** Flush when this many snapshots are staged; also the most rows one file range takes. */
-  flushRows: number;
-  /** …or when the oldest staged snapshot was taken this long ago. */
-  flushIntervalMs: number;
-  /** Hot videos discovered this long ago are vaulted even when the Painter never enriched them. */
-  videoGraceMs?: number;
-  onStep?: (step: FlushStep, rec: FlushRecord) => void | Promise<void>;
-}
-
-export interface FlushResult {
-  files: number;
-  rows: number;
-  videos: number;
-  /** Files and rows of the event logs (lifecycle/, gaps/, ranks/: src/vault/events.ts). */
-  eventFiles?: number;
-  events?: number;
-  /** Set when nothing ran: another process holds the vault lock, or nothing was due. */
-  skipped?: 'busy' | 'not-due';
-}
-
-const SEQ_DIGITS = 16;
-export const padSeq = (n: bigint | number): string => String(n).padStart(SEQ_DIGITS, '0');
-export const partName = (first: bigint | number, last: bigint | number): string =>
-  `part-${padSeq(first)}-${padSeq(last)}.parquet`;
-export const PART_RE = /^part-(\d+)-(\d+)\.parquet$/;
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * Runs `fn` holding the vault lock; null when another process holds it. The lock lives on one

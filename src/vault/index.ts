@@ -9,8 +9,9 @@ import { registerSecret } from '../redact.ts';
 import { cardFacts, publishCard } from './card.ts';
 import { type CompactedPartition, compactVault } from './compact.ts';
 import { videoHistory } from './export.ts';
-import { type FlushOptions, type FlushResult, flushVault, type VaultContext } from './flush.ts';
+import { flushVault } from './flush.ts';
 import { type Codec, dsnpEngine, type ParquetEngine } from './parquet.ts';
+import type { FlushOptions, FlushResult, VaultContext } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
 import { lazyProvider } from './providers/lazy.ts';
 import { localProvider } from './providers/local.ts';
@@ -18,7 +19,7 @@ import type { MetricsRecord } from './schema.ts';
 
 export type { CompactedPartition } from './compact.ts';
 export { historyToCsv, historyToJson } from './export.ts';
-export type { FlushOptions, FlushResult, FlushStep } from './flush.ts';
+export type { FlushOptions, FlushResult, FlushStep } from './parts.ts';
 export type { VaultProvider } from './provider.ts';
 export type { MetricsRecord } from './schema.ts';
 

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { PART_RE } from './flush.ts';
+import { PART_RE } from './parts.ts';
 import type { RangeFile, VaultObject, VaultProvider } from './provider.ts';
 
 /**

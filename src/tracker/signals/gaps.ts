@@ -1,0 +1,56 @@
+import { capacityReason } from '../../capacity/overload.ts';
+import { type GapRow, insertGaps } from '../../dao/gaps.ts';
+import { incidentsBetween } from '../../dao/incidents.ts';
+import { isLate, lateReason } from '../../dataset/gaps.ts';
+import { GAPS_TABLE } from '../../vault/schema.ts';
+import type { TrackerSignal, Visit } from '../signal.ts';
+
+/**
+ * Gaps: a poll served more than half an interval late (labelled with the quota or outage incident
+ * that explains it, else `late`), or a video missing from the answer. Grouped by due time and tier.
+ */
+export const gapsSignal: TrackerSignal = {
+  name: 'gaps',
+  vault: GAPS_TABLE,
+  docs: '`gaps/` — late polls (quota, outage, late) and missing videos (unavailable), by due time and tier',
+  start(ctx) {
+    const late = new Map<string, GapRow>();
+    const unavailable = new Map<string, GapRow>();
+    let now = 0;
+    const group = (into: Map<string, GapRow>, v: Visit, taken: boolean, reason: GapRow['reason']) => {
+      const key = `${v.video.dueMin}:${v.video.tier}`;
+      const g = into.get(key) ?? {
+        videoIds: [],
+        tier: v.video.tier,
+        dueAt: v.dueAt,
+        polledAt: v.now,
+        reason,
+        taken,
+      };
+      g.videoIds.push(v.video.id);
+      into.set(key, g);
+    };
+    return {
+      visit(v) {
+        now = v.now;
+        if (!v.item) group(unavailable, v, false, 'unavailable');
+        else if (isLate(v.dueAt, v.now, v.video.tier)) group(late, v, true, 'late');
+      },
+      async settle() {
+        const rows = [...late.values()];
+        if (rows.length === 0) return;
+        const incidents = await incidentsBetween(ctx.pool, Math.min(...rows.map((g) => g.dueAt)), now);
+        for (const g of rows) g.reason = capacityReason(lateReason(g.dueAt, now, incidents), ctx.capacity);
+      },
+      pending: () => late.size + unavailable.size > 0,
+      async stage(tx, fenced) {
+        const gaps = [...late.values(), ...unavailable.values()].map((g) => ({
+          ...g,
+          videoIds: g.videoIds.filter((id) => fenced.has(id)),
+        }));
+        await insertGaps(tx, gaps);
+        return gaps.reduce((n, g) => n + g.videoIds.length, 0);
+      },
+    };
+  },
+};
