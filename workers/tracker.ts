@@ -3,14 +3,15 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { type GapRow, insertGaps } from '../src/dao/gaps.ts';
 import { incidentsBetween, recordOutage, recordQuotaIncident } from '../src/dao/incidents.ts';
 import { insertLifecycleEvents, knownTitles, recordTitles } from '../src/dao/lifecycle.ts';
-import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
-import { completeBatches, leasedObservations, type ScheduleUpdate } from '../src/dao/watchlist.ts';
+import type { SnapshotRow } from '../src/dao/staging.ts';
+import { completeAndStage } from '../src/dao/tracker-completion.ts';
+import { leasedObservations, type ScheduleUpdate } from '../src/dao/watchlist.ts';
 import { isLate, lateReason } from '../src/dataset/gaps.ts';
 import { noteSpentTrackingQuota } from '../src/dataset/incidents.ts';
 import { flagChanges, type LifecycleEvent } from '../src/dataset/lifecycle.ts';
 import { type Observation, observe, UNKNOWN, viewsGained } from '../src/dataset/observation.ts';
 import { titleCheckDue } from '../src/dataset/titles.ts';
-import { withTransaction } from '../src/db/pool.ts';
+import { maybeTransaction } from '../src/db/pool.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
 import { classify } from '../src/hydra/classify.ts';
 import { nextTrack, TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode } from '../src/tiers.ts';
@@ -164,10 +165,11 @@ export async function track(deps: AgentDeps, job: Payload<'tracker'>): Promise<T
     const incidents = await incidentsBetween(pool, from, now);
     for (const g of lateRows) g.reason = lateReason(g.dueAt, now, incidents);
   }
-  const written = await withTransaction(pool, async (tx) => {
-    const fenced = await completeBatches(tx, job.batchIds, job.leaseMin, updates);
+  // Most jobs write only the fenced completion: one statement, atomic without a transaction.
+  const alone = events.length + changedTitles.length + lateRows.length + unavailable.size + gone.length === 0;
+  const written = await maybeTransaction(pool, !alone, async (tx) => {
+    const fenced = await completeAndStage(tx, job.batchIds, job.leaseMin, updates, snapshots);
     const rows = snapshots.filter((s) => fenced.has(s.videoId));
-    await insertSnapshots(tx, rows);
     const mine = events.filter((e) => fenced.has(e.videoId));
     await insertLifecycleEvents(tx, mine);
     await recordTitles(
