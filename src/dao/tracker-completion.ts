@@ -1,8 +1,8 @@
-import { MINUTE_MS, toEpochMinutes } from '../clock.ts';
+import { toEpochMinutes } from '../clock.ts';
 import { encodeObservation, OBS_BYTES, UNKNOWN } from '../dataset/observation.ts';
 import type { Queryable } from '../db/pool.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
-import type { SnapshotRow } from './staging.ts';
+import { type SnapshotRow, snapshotColumns } from './staging.ts';
 import { BATCH_SIZE, type ScheduleUpdate } from './watchlist.ts';
 
 const UNKNOWN_OBS = (() => {
@@ -69,13 +69,7 @@ export async function completeAndStage(
       updates.map((u) => u.tier !== u.previousTier || u.misses !== u.previousMisses),
       UNKNOWN_OBS,
       BATCH_SIZE,
-      snapshots.map((s) => videoIdToBigInt(s.videoId)),
-      snapshots.map((s) => Math.floor(s.dueAt / MINUTE_MS)),
-      snapshots.map((s) => new Date(s.takenAt)),
-      snapshots.map((s) => s.views),
-      snapshots.map((s) => s.likes),
-      snapshots.map((s) => s.comments),
-      snapshots.map((s) => s.tier),
+      ...snapshotColumns(snapshots),
     ],
   );
   return new Set(r.rows[0]!.fenced.map((id) => bigIntToVideoId(id)));
