@@ -252,7 +252,10 @@ export async function benchTracker(opts: {
   }
   // The Postgres ceiling of this same run (the machine is shared: a ceiling from another moment
   // would flatter or punish the ratio).
-  const ceiling = await stagingCeiling(Math.min(200_000, Math.max(20_000, opts.videos)));
+  const ceiling = {
+    ...(await stagingCeiling(Math.min(200_000, Math.max(20_000, opts.videos)))),
+    name: 'ceiling: Postgres staging inserts, tracker run',
+  };
   const shipped = runs.find((r) => r.shipped);
   const plain = runs.filter((r) => !r.nodeOptions);
   const tuned = runs.filter((r) => r.nodeOptions);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,34 @@ describe('a production-only install', () => {
   it('`pleiades doctor` passes', () => {
     const r = spawnSync(process.execPath, ['bin/pleiades.js', 'doctor'], { cwd: dir, env, encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('`pleiades worker` runs with the V8 heap flags the CLI sets for a worker', async () => {
+    const child = spawn(process.execPath, ['bin/pleiades.js', 'worker', '--queues', 'tracker'], {
+      cwd: dir,
+      env: {
+        ...env,
+        YOUTUBE_API_KEY_POOL_JSON: '["prod-test-key-1"]',
+        YOUTUBE_API_ROOT: 'http://127.0.0.1:9',
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d;
+    });
+    try {
+      await waitFor('worker running', async () => out.includes('worker running'), 60_000);
+      // Same pid: the CLI replaced the process with one that has the flags.
+      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline).toContain('--max-semi-space-size=2');
+      expect(cmdline).toContain('--max-old-space-size=128');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited(child), out.slice(-2000)).toBe(0);
   });
 
   it('`pleiades start` runs everything, serves the dashboard and stops cleanly', async () => {
