@@ -32,7 +32,9 @@ export function missingHeapFlags(role: string | undefined, given: string[]): str
 
 const role = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-const add = missingHeapFlags(role, given);
+// Help and version output need no heap: no re-execution for them.
+const quick = process.argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
+const add = quick ? [] : missingHeapFlags(role, given);
 // PLEIADES_HEAP_SET guards against a loop should a flag not stick; execve is missing off Linux/macOS.
 if (add.length && !process.env.PLEIADES_HEAP_SET && typeof process.execve === 'function') {
   process.execve(
