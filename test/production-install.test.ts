@@ -59,54 +59,54 @@ describe('a production-only install', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
-  it('`pleiades worker` runs with the V8 heap flags the CLI sets for a worker', async () => {
-    const child = spawn(process.execPath, ['bin/pleiades.js', 'worker', '--queues', 'tracker'], {
+  /** Runs the copy's CLI until `ready` finds what it waits for in the output, checks, stops it: exit 0. */
+  async function whileRunning<T>(
+    args: string[],
+    extraEnv: Record<string, string>,
+    ready: (out: string) => T | undefined | false,
+    check: (found: T, pid: number) => Promise<void> | void,
+  ): Promise<void> {
+    const child = spawn(process.execPath, ['bin/pleiades.js', ...args], {
       cwd: dir,
-      env: {
-        ...env,
-        YOUTUBE_API_KEY_POOL_JSON: '["prod-test-key-1"]',
-        YOUTUBE_API_ROOT: 'http://127.0.0.1:9',
-      },
+      env: { ...env, ...extraEnv },
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
+    const keep = (d: Buffer) => {
       out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d;
-    });
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     try {
-      await waitFor('worker running', async () => out.includes('worker running'), 60_000);
-      // Same pid: the CLI replaced the process with one that has the flags.
-      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      expect(cmdline).toContain('--max-semi-space-size=2');
-      expect(cmdline).toContain('--max-old-space-size=128');
+      await check(await waitFor(args.join(' '), async () => ready(out), 60_000), child.pid!);
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited(child), out.slice(-2000)).toBe(0);
+  }
+
+  it('`pleiades worker` runs with the V8 heap flags the CLI sets for a worker', async () => {
+    const keys = { YOUTUBE_API_KEY_POOL_JSON: '["prod-test-key-1"]', YOUTUBE_API_ROOT: 'http://127.0.0.1:9' };
+    await whileRunning(
+      ['worker', '--queues', 'tracker'],
+      keys,
+      (out) => out.includes('worker running'),
+      (_, pid) => {
+        // Same pid: the CLI replaced the process with one that has the flags.
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        expect(cmdline).toContain('--max-semi-space-size=2');
+        expect(cmdline).toContain('--max-old-space-size=128');
+      },
+    );
   });
 
   it('`pleiades start` runs everything, serves the dashboard and stops cleanly', async () => {
-    const child = spawn(process.execPath, ['bin/pleiades.js', 'start'], { cwd: dir, env });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d;
-    });
-    try {
-      const url = await waitFor(
-        'Pleiades is running',
-        async () => /"dashboard":"(http:[^"]+)".*Pleiades is running/.exec(out)?.[1],
-        60_000,
-      );
-      const page = await fetch(`${url}/dist/app.js`);
-      expect(page.status).toBe(200);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect(await exited(child), out.slice(-2000)).toBe(0);
+    await whileRunning(
+      ['start'],
+      {},
+      (out) => /"dashboard":"(http:[^"]+)".*Pleiades is running/.exec(out)?.[1],
+      async (url) => {
+        expect((await fetch(`${url}/dist/app.js`)).status).toBe(200);
+      },
+    );
   });
 });
