@@ -94,7 +94,8 @@ async function bullmqCeiling(n: number): Promise<Figure[]> {
   }
 }
 
-async function stagingCeiling(n: number): Promise<Figure> {
+/** Postgres staging-insert ceiling (rows/s); the tracker bench measures it again beside its own run. */
+export async function stagingCeiling(n: number): Promise<Figure> {
   const clients = 8;
   const db = await benchDatabase('pleiades_bench_ceiling', { max: clients });
   try {

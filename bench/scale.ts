@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { World } from '@pleiades/youtube-simulator';
 import { Job } from 'bullmq';
 import { createContext } from '../app/context.ts';
-import { DAY_MS, MINUTE_MS } from '../src/clock.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
+import { storeFeatures } from '../src/dao/features.ts';
 import { insertSnapshots, type SnapshotRow } from '../src/dao/staging.ts';
 import { markVideosVaulted } from '../src/dao/vault-videos.ts';
-import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
+import { ingestVideoMetadata, updateVideoEnrichment, type VideoMetadata } from '../src/dao/videos.ts';
 import type { Pool } from '../src/db/pool.ts';
+import { extractFeatures } from '../src/features.ts';
 import { silentLogger } from '../src/log.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
@@ -48,19 +50,25 @@ async function ingest(
   from: number,
   n: number,
   discoveredAt: (k: number) => Date,
-  vaulted = false,
+  vaulted: boolean | ((at: Date) => boolean) = false,
 ) {
   const chunk = 5000;
+  // Autovacuum's part in a running system: space freed by the updates below is reused by later
+  // inserts instead of growing the heap (about every tenth of the table, like its 20% threshold).
+  const vacuumEvery = Math.max(1, Math.round(n / chunk / 10));
   for (let k = 0; k < n; k += chunk) {
+    if (k > 0 && (k / chunk) % vacuumEvery === 0) await pool.query('VACUUM videos');
     const videos = hotVideos(world, from + k, Math.min(chunk, n - k));
-    await ingestVideoMetadata(pool, videos, discoveredAt(k));
-    // The janitor deletes only rows whose metadata is in the vault.
-    if (vaulted)
-      await markVideosVaulted(
-        pool,
-        videos.map((v) => v.id),
-        discoveredAt(k),
-      );
+    const at = discoveredAt(k);
+    await ingestVideoMetadata(pool, videos, at);
+    // The janitor deletes only rows whose metadata is in the vault. A running system has featured
+    // (Scribe, every minute) and vaulted (vault-flush, after an hour's grace) all but its newest rows.
+    if (typeof vaulted === 'function' ? vaulted(at) : vaulted) {
+      const ids = videos.map((v) => v.id);
+      await updateVideoEnrichment(pool, ids, 'US', at);
+      await storeFeatures(pool, videos.map(extractFeatures), at);
+      await markVideosVaulted(pool, ids, at);
+    }
   }
 }
 
@@ -68,7 +76,7 @@ async function sizes(pool: Pool): Promise<Record<string, number>> {
   const r = await pool.query<{ name: string; bytes: string }>(
     `SELECT 'database' AS name, pg_database_size(current_database())::text AS bytes
      UNION ALL SELECT t, pg_total_relation_size(t::regclass)::text
-     FROM unnest(ARRAY['videos', 'watchlist', 'watchlist_schedule', 'staging']) AS t
+     FROM unnest(ARRAY['videos', 'watchlist', 'watchlist_schedule', 'staging', 'features']) AS t
      UNION ALL SELECT 'videos heap', pg_relation_size('videos')::text
      UNION ALL SELECT 'videos toast', (pg_total_relation_size('videos') - pg_relation_size('videos')
                                        - pg_indexes_size('videos'))::text
@@ -121,7 +129,14 @@ export async function benchScale(o: {
     t0 = performance.now();
     // Hot videos: indices far from the tracked ones (any index of the world has metadata).
     const hotFrom = world.publishedCount(now) + 1_000_000;
-    await ingest(db.pool, world, hotFrom, o.hot, (k) => new Date(now - (k / o.hot) * 7 * DAY_MS));
+    await ingest(
+      db.pool,
+      world,
+      hotFrom,
+      o.hot,
+      (k) => new Date(now - (k / o.hot) * 7 * DAY_MS),
+      (at) => at.getTime() < now - 2 * HOUR_MS,
+    );
     log(`${o.hot.toLocaleString('en-US')} hot videos in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     const start = now - 30 * MINUTE_MS;
     for (let i = 0; i < o.staged; i += 1000) {
@@ -153,16 +168,26 @@ export async function benchScale(o: {
       .filter((n) => s[n] !== undefined)
       .map(perRow)
       .join(' + ');
-    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row: ${videoParts}; the two partial indexes hold every row here, as none is enriched or vaulted yet), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((s.database! - s.videos! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB`;
+    // Features are kept forever (sql/003_agents.sql) and outside the target scale's three numbers,
+    // as before: reported, not counted.
+    const counted = s.database! - s.features!;
+    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row: ${videoParts}; rows older than 2 hours are enriched, featured and vaulted, as a running system's are, so their description and tags have left for the vault), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((counted - s.videos! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB; not counted: features ${Math.round(s.features! / MB)} MB`;
     const figures: Figure[] = [
       {
         name: 'database size at target scale',
-        value: Math.round((s.database! / MB) * 10) / 10,
+        value: Math.round((counted / MB) * 10) / 10,
         unit: 'MB',
-        goal: '<= 512 MB',
-        ok: s.database! <= 512 * MB,
-        how: `pg_database_size after VACUUM ANALYZE: ${o.hot.toLocaleString('en-US')} hot videos (simulator metadata) + ${o.watchlist.toLocaleString('en-US')} watchlist + ${o.staged.toLocaleString('en-US')} staged snapshots; ${parts}`,
+        goal: '<= 400 MB',
+        ok: counted <= 400 * MB,
+        how: `pg_database_size after VACUUM ANALYZE, less the features table: ${o.hot.toLocaleString('en-US')} hot videos (simulator metadata) + ${o.watchlist.toLocaleString('en-US')} watchlist + ${o.staged.toLocaleString('en-US')} staged snapshots; ${parts}`,
       },
+      ...(['videos', 'watchlist', 'watchlist_schedule', 'staging'] as const).map((t) => ({
+        name: `database at target scale: ${t}`,
+        value: Math.round((s[t]! / MB) * 10) / 10,
+        unit: 'MB',
+        goal: 'reported',
+        how: 'pg_total_relation_size (heap, TOAST and indexes)',
+      })),
     ];
 
     // 2. janitor while the tracker runs

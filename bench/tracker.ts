@@ -5,6 +5,7 @@ import { createContext } from '../app/context.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { stagingCeiling } from './ceilings.ts';
 import { type BenchDatabase, benchDatabase, cloneDatabase, dropDatabase } from './db.ts';
 import type { Figure } from './figures.ts';
 import {
@@ -241,6 +242,8 @@ export function trackerConfigs(tunedSet: boolean): TrackerConfig[] {
   const configs: TrackerConfig[] = [
     { label: 'shipped defaults, YouTube latency', procs: 1, concurrency: c, latency: 'youtube' },
     { label: 'shipped defaults, no latency', procs: 1, concurrency: c, latency: 'off' },
+    // Issue 17's one configuration: two `pleiades worker` processes as shipped, the pipeline's ceiling.
+    { label: SHIPPED_2, procs: 2, concurrency: c, latency: 'off' },
     ...(tunedSet
       ? [
           { label: `tuned ${shipped}`, procs: 1, concurrency: c, latency: 'off', tuned: true },
@@ -268,6 +271,7 @@ export function trackerConfigs(tunedSet: boolean): TrackerConfig[] {
 }
 
 const SMALL_HEAP = '--max-semi-space-size=4 --max-old-space-size=128';
+const SHIPPED_2 = 'shipped defaults, 2 workers, no latency';
 
 /**
  * Tracker end-to-end figures: one filled watchlist, each configuration (worker processes ×
@@ -296,6 +300,12 @@ export async function benchTracker(opts: {
   } finally {
     await dropDatabase(template.name);
   }
+  // The Postgres ceiling of this same run (the machine is shared: a ceiling from another moment
+  // would flatter or punish the ratio).
+  const ceiling = {
+    ...(await stagingCeiling(Math.min(200_000, Math.max(20_000, opts.videos)))),
+    name: 'ceiling: Postgres staging inserts, tracker run',
+  };
   const cpuText = (r: TrackerRun) =>
     Object.entries(r.cpu)
       .map(([k, v]) => `${k} ${v}`)
@@ -323,6 +333,8 @@ export async function benchTracker(opts: {
     how: how(r),
   });
   const figures: Figure[] = [
+    ceiling,
+    ...shippedFigures(runs.find((r) => r.label === SHIPPED_2)!, ceiling.value),
     ...runs.filter((r) => !r.nodeOptions).map((r) => throughput(r)),
     {
       ...throughput(best, 'tracker end-to-end, tuned (best)'),
@@ -361,3 +373,42 @@ export async function benchTracker(opts: {
 }
 
 const mb = (b: number) => Math.round(b / 2 ** 20);
+
+/** CPU µs per tracked video of each process role in a run. */
+export function cpuPerVideo(r: TrackerRun): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(r.cpu).map(([k, sec]) => [k, Math.round((sec * 1e6) / Math.max(1, r.videos))]),
+  );
+}
+
+/** Issue 17's figures, all from the one run of two shipped-default workers (stable names: the record keys on them). */
+function shippedFigures(r: TrackerRun, ceilingRowsPerS: number): Figure[] {
+  const ratio = Math.round((r.videosPerS / ceilingRowsPerS) * 100) / 100;
+  const us = cpuPerVideo(r);
+  const where = `${r.procs} \`pleiades worker --queues tracker\` processes at the shipped defaults (no concurrency, pool or V8 setting given), the simulator answering at once, ${r.videos.toLocaleString('en-US')} videos`;
+  return [
+    {
+      name: 'tracker / Postgres ceiling, shipped defaults',
+      value: ratio,
+      unit: '×',
+      goal: '>= 0.5',
+      ok: ratio >= 0.5,
+      how: `${r.videosPerS} videos/s (${where}) over the staging-insert ceiling of this run (${ceilingRowsPerS} rows/s)`,
+    },
+    {
+      name: 'worker VmHWM, shipped defaults, 2 workers',
+      value: mb(r.workerHwm),
+      unit: 'MB',
+      goal: '<= 150 MB',
+      ok: r.workerHwm <= 150 * 2 ** 20,
+      how: `peak /proc/PID/status VmHWM of the bigger worker process; ${where}`,
+    },
+    ...(['workers', 'postgres', 'redis'] as const).map((k) => ({
+      name: `tracker CPU per video, ${k}, shipped defaults`,
+      value: us[k] ?? 0,
+      unit: 'µs',
+      goal: 'reported',
+      how: `CPU seconds (utime + stime from /proc) of ${k === 'workers' ? 'the worker processes' : `every ${k} server process`} during the run over videos tracked; ${where}; all roles: ${JSON.stringify(us)}`,
+    })),
+  ];
+}

@@ -11,9 +11,13 @@
  */
 import process from 'node:process';
 
-/** Flags per role (the CLI's first argument); `start` runs workers in the same process. */
+/**
+ * Flags per role (the CLI's first argument). A worker also caps its old space: without a cap V8 lets
+ * it grow to ~65 MB for ~45 MB of live data; 128 MB leaves room for a vault flush's 50,000 rows.
+ * `start` (everything in one process, the simulator's world included) keeps V8's old-space default.
+ */
 export const HEAP_FLAGS: Record<string, string[]> = {
-  worker: ['--max-semi-space-size=2'],
+  worker: ['--max-semi-space-size=2', '--max-old-space-size=128'],
   scheduler: ['--max-semi-space-size=2'],
   start: ['--max-semi-space-size=2'],
 };
@@ -28,7 +32,9 @@ export function missingHeapFlags(role: string | undefined, given: string[]): str
 
 const role = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-const add = missingHeapFlags(role, given);
+// Help and version output need no heap: no re-execution for them.
+const quick = process.argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
+const add = quick ? [] : missingHeapFlags(role, given);
 // PLEIADES_HEAP_SET guards against a loop should a flag not stick; execve is missing off Linux/macOS.
 if (add.length && !process.env.PLEIADES_HEAP_SET && typeof process.execve === 'function') {
   process.execve(

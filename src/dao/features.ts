@@ -18,16 +18,23 @@ export interface VideoFeatures {
   categoryId: number | null;
 }
 
+/**
+ * Stores features (first computation wins). A video whose metadata is already in the vault drops its
+ * description and tags from the hot table in the same statement: nothing else reads them there.
+ */
 export async function storeFeatures(db: Queryable, rows: VideoFeatures[], now: Date): Promise<number> {
   if (rows.length === 0) return 0;
   const col = <K extends keyof VideoFeatures>(k: K) => rows.map((r) => r[k]);
-  const r = await db.query(
-    `INSERT INTO features (video_id, title_length, title_words, title_caps_ratio, title_emoji_ratio, title_has_question,
+  const r = await db.query<{ n: number }>(
+    `WITH ins AS (INSERT INTO features (video_id, title_length, title_words, title_caps_ratio, title_emoji_ratio, title_has_question,
        title_has_number, tag_count, description_length, duration_s, publish_hour_utc, publish_weekday_utc, category_id,
        computed_at)
      SELECT *, $14::timestamptz FROM unnest($1::bigint[], $2::int[], $3::int[], $4::real[], $5::real[], $6::bool[],
        $7::bool[], $8::int[], $9::int[], $10::int[], $11::smallint[], $12::smallint[], $13::int[])
-     ON CONFLICT (video_id) DO NOTHING`,
+     ON CONFLICT (video_id) DO NOTHING RETURNING video_id),
+     vaulted AS (UPDATE videos v SET description = NULL, tags = NULL FROM ins
+       WHERE v.id = ins.video_id AND v.vaulted_at IS NOT NULL AND v.description IS NOT NULL)
+     SELECT count(*)::int AS n FROM ins`,
     [
       rows.map((r) => videoIdToBigInt(r.videoId)),
       col('titleLength'),
@@ -45,7 +52,7 @@ export async function storeFeatures(db: Queryable, rows: VideoFeatures[], now: D
       now,
     ],
   );
-  return r.rowCount ?? 0;
+  return r.rows[0]!.n;
 }
 
 /**

@@ -34,18 +34,21 @@ export async function insertSnapshots(db: Queryable, rows: SnapshotRow[]): Promi
      SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[],
                           $7::smallint[])
      ON CONFLICT (video_id, due_min) DO NOTHING`,
-    [
-      rows.map((s) => videoIdToBigInt(s.videoId)),
-      rows.map((s) => Math.floor(s.dueAt / MINUTE_MS)),
-      rows.map((s) => new Date(s.takenAt)),
-      rows.map((s) => s.views),
-      rows.map((s) => s.likes),
-      rows.map((s) => s.comments),
-      rows.map((s) => s.tier),
-    ],
+    snapshotColumns(rows),
   );
   return r.rowCount ?? 0;
 }
+
+/** Staging's columns as the arrays an `unnest` of them takes (this statement's and the tracker's). */
+export const snapshotColumns = (rows: SnapshotRow[]): unknown[][] => [
+  rows.map((s) => videoIdToBigInt(s.videoId)),
+  rows.map((s) => Math.floor(s.dueAt / MINUTE_MS)),
+  rows.map((s) => new Date(s.takenAt)),
+  rows.map((s) => s.views),
+  rows.map((s) => s.likes),
+  rows.map((s) => s.comments),
+  rows.map((s) => s.tier),
+];
 
 export async function countStaged(db: Queryable): Promise<number> {
   const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM staging');

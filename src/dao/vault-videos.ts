@@ -51,7 +51,7 @@ export async function readVideosForVault(db: Queryable, ids: bigint[]): Promise<
     channelId: x.channel_id,
     channelTitle: x.channel_title,
     title: x.title,
-    description: x.description,
+    description: x.description ?? '',
     tags: x.tags ?? [],
     categoryId: x.category_id,
     categoryName: x.category_name,
@@ -65,11 +65,19 @@ export async function readVideosForVault(db: Queryable, ids: bigint[]): Promise<
   }));
 }
 
-/** Records that these videos' metadata is in the vault: from now on the janitor may delete them. */
+/**
+ * Records that these videos' metadata is in the vault: from now on the janitor may delete them. The
+ * description and tags of those the Scribe has featured leave the hot table (the vault has them; the
+ * others lose them when the Scribe stores their features: `storeFeatures`).
+ */
 export async function markVideosVaulted(db: Queryable, ids: (bigint | string)[], at: Date): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await db.query(
-    'UPDATE videos SET vaulted_at = $2 WHERE id = ANY($1::bigint[]) AND vaulted_at IS NULL',
+    `UPDATE videos v SET vaulted_at = $2,
+       description = CASE WHEN f.video_id IS NULL THEN v.description END,
+       tags = CASE WHEN f.video_id IS NULL THEN v.tags END
+     FROM unnest($1::bigint[]) AS u(id) LEFT JOIN features f ON f.video_id = u.id
+     WHERE v.id = u.id AND v.vaulted_at IS NULL`,
     [ids.map((id) => (typeof id === 'string' ? videoIdToBigInt(id) : id)), at],
   );
   return r.rowCount ?? 0;

@@ -73,8 +73,9 @@ const toHotVideo = (r: any): HotVideo => ({
   channelId: r.channel_id,
   channelTitle: r.channel_title,
   title: r.title,
-  description: r.description,
-  tags: r.tags,
+  // NULL once vaulted and featured (sql/007_lean_videos.sql)
+  description: r.description ?? '',
+  tags: r.tags ?? [],
   categoryId: r.category_id,
   durationS: r.duration_s,
   publishedAt: r.published_at,

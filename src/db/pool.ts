@@ -62,6 +62,15 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) 
   }
 }
 
+/** `fn` in a transaction when `needed`, else straight on the pool (work that is one statement then). */
+export function maybeTransaction<T>(
+  pool: pg.Pool,
+  needed: boolean,
+  fn: (db: Queryable) => Promise<T>,
+): Promise<T> {
+  return needed ? withTransaction(pool, fn) : fn(pool);
+}
+
 export function describeDatabaseUrl(url: string): string {
   return redactUrl(url);
 }
