@@ -1,11 +1,16 @@
 import type { Payload } from '../queues/index.ts';
 import { parsePayload } from '../queues/index.ts';
 import { fetchHunterBatch, releaseQuery } from '../src/dao/search-queue.ts';
+import { currentBudget } from '../src/discovery/budget.ts';
 import type { AgentDeps } from './deps.ts';
 
 /** A hunter job's id: one per query, pass and page, so a query page is never in flight twice. */
 export const hunterJobId = (queryId: bigint, passStartedMs: number, pagesFetched: number): string =>
   `hunt-${queryId}-${passStartedMs}-${pagesFetched}`;
+
+/** The discovery budget gives search nothing while the tracking pool is overloaded (`demote`). */
+const searchPaused = async (deps: AgentDeps): Promise<boolean> =>
+  (await currentBudget({ ...deps, now: deps.clock.now() }))?.discoveryPaused === true;
 
 /**
  * Claims due search queries (a leased, SKIP LOCKED claim) and enqueues one hunter job per query —
@@ -24,7 +29,7 @@ export async function dispatchHunter(
   >;
   const busy = Object.values(inFlight).reduce((a, b) => a + b, 0);
   const limit = Math.min(opts.max ?? 25, left - busy);
-  if (limit <= 0) return { enqueued: 0 };
+  if (limit <= 0 || (await searchPaused(deps))) return { enqueued: 0 };
   const now = new Date(clock.now());
   const claimed = await fetchHunterBatch(pool, { limit, now, leaseMs: config.HUNTER_LEASE_S * 1000 });
   let enqueued = 0;
