@@ -236,7 +236,7 @@ describe('GET /api/capacity and pleiades capacity', () => {
       expect(r.status, q).toBe(400);
       const body = await r.json();
       expect(JSON.stringify(body), q).toContain(`"field":"${field}"`);
-      expect(JSON.stringify(body), q).toMatch(text);
+      expect(body.details.map((d: { message: string }) => d.message).join('; '), q).toMatch(text);
     }
   });
 
