@@ -5,6 +5,7 @@ import { benchDiscovery } from './discovery.ts';
 import { type Figure, printTable } from './figures.ts';
 import { benchLag } from './lag.ts';
 import { benchQuota } from './quota.ts';
+import { benchSaturation } from './saturation.ts';
 import { benchScale } from './scale.ts';
 import { benchTracker, type TrackerConfig } from './tracker.ts';
 import { benchVault } from './vault.ts';
@@ -96,6 +97,29 @@ const benches: { name: string; run: () => Promise<Figure[]> }[] = [
   },
   { name: 'vault', run: () => benchVault({ rows: quick ? 20_000 : 200_000 }) },
   { name: 'discovery', run: () => benchDiscovery({ quick }) },
+  // Issue 16: ids per unit at the shipped defaults per arrival rate (a young watchlist: 2 days of
+  // arrivals) and on a full one (all tiers), with the p99 poll shift; one key at saturation.
+  {
+    name: 'cycle-regimes',
+    run: async () => {
+      const out: Figure[] = [];
+      for (const rate of quick ? [5_000] : [5_000, 20_000, 100_000])
+        out.push(...(await benchCycle({ hours: quick ? 1.2 : 3, videosPerDay: rate, seedDays: 2 })));
+      out.push(
+        ...(await benchCycle({
+          hours: quick ? 1.2 : 3,
+          videosPerDay: 5_000,
+          seedDays: quick ? 40 : 120,
+          label: 'full watchlist',
+        })),
+      );
+      return out;
+    },
+  },
+  {
+    name: 'saturation',
+    run: () => benchSaturation(quick ? { unitsQuota: 300, days: 2 } : { unitsQuota: 10_000, days: 2 }),
+  },
 ];
 
 const figures: Figure[] = [];
