@@ -1,4 +1,4 @@
-import { DAY_MS, ManualClock, MINUTE_MS, pacificDay } from '../src/clock.ts';
+import { DAY_MS, ManualClock, pacificDay } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { silentLogger } from '../src/log.ts';
