@@ -149,7 +149,7 @@ export async function benchCycle(opts: {
  * them: each video in the tier of its age, due at its tier's next grid point counted from its
  * publication (the unaligned schedule), in pages of 5,000.
  */
-async function seedSteadyState(pool: Pool, world: World, start: number, days: number): Promise<void> {
+export async function seedSteadyState(pool: Pool, world: World, start: number, days: number): Promise<void> {
   const ids = (from: number, to: number) => world.videoIdsPublishedBetween(from, to, 10_000_000);
   for (let t = start - days * DAY_MS; t < start; t += HOUR_MS) {
     const page = ids(t, Math.min(start, t + HOUR_MS));

@@ -18,6 +18,7 @@ import {
   shippedSettings,
   writeRecord,
 } from './record.ts';
+import { benchSaturation } from './saturation.ts';
 import { benchScale } from './scale.ts';
 import { updateDocuments } from './tables.ts';
 import { benchTracker } from './tracker.ts';
@@ -93,6 +94,29 @@ function benches(quick: boolean): Bench[] {
     },
     { name: 'vault', run: () => benchVault({ rows: quick ? 20_000 : 200_000 }) },
     { name: 'discovery', run: () => benchDiscovery({ quick }) },
+    // Issue 16: ids per unit at the shipped defaults per arrival rate (a young watchlist: 2 days of
+    // arrivals) and on a full one (all tiers), with the p99 poll shift; one key at saturation.
+    {
+      name: 'cycle-regimes',
+      run: async () => {
+        const out: Figure[] = [];
+        for (const rate of quick ? [5_000] : [5_000, 20_000, 100_000])
+          out.push(...(await benchCycle({ hours: quick ? 1.2 : 3, videosPerDay: rate, seedDays: 2 })));
+        out.push(
+          ...(await benchCycle({
+            hours: quick ? 1.2 : 3,
+            videosPerDay: 5_000,
+            seedDays: quick ? 40 : 120,
+            label: 'full watchlist',
+          })),
+        );
+        return out;
+      },
+    },
+    {
+      name: 'saturation',
+      run: () => benchSaturation(quick ? { unitsQuota: 300, days: 2 } : { unitsQuota: 10_000, days: 2 }),
+    },
   ];
 }
 

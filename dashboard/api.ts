@@ -3,6 +3,7 @@ import { enqueue, isQueueName, payloadSchemas, QUEUE_NAMES, type QueueName } fro
 import { addSearchQueries, trackVideos } from '../queues/manual.ts';
 import { NotFoundError, ValidationError } from '../src/errors/index.ts';
 import { policyFromConfig } from '../src/tiers.ts';
+import { capacityRouter } from './capacity.ts';
 import type { DashboardDeps } from './deps.ts';
 import { discoveryRouter } from './discovery.ts';
 import { explorerApiRouter } from './explorer.ts';
@@ -127,6 +128,7 @@ export function apiRouter(deps: DashboardDeps): Router {
 
   router.use(discoveryRouter(deps));
   router.use(explorerApiRouter(deps));
+  router.use(capacityRouter(deps));
 
   router.get('/health', async (_req, res) => {
     const report = await checkHealth(deps);

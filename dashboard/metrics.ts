@@ -6,6 +6,7 @@ import { countFlushedRows } from '../src/dao/vault-flushes.ts';
 import { countVideos } from '../src/dao/videos.ts';
 import { countDueByTier, countWatchlistByTier, oldestDueLagMs } from '../src/dao/watchlist.ts';
 import { type DurationHistogram, readJobDurations } from '../src/metrics/job-durations.ts';
+import { capacityMetrics } from './capacity.ts';
 import type { DashboardDeps } from './deps.ts';
 import { discoveryMetrics } from './discovery.ts';
 
@@ -227,6 +228,8 @@ export function createMetrics(deps: DashboardDeps): MetricsEndpoint {
   if (deps.vault) sources.push(['vault', fromVault, [drop(vaultBytes)]]);
   const discovery = discoveryMetrics(registry, deps);
   sources.push(['discovery', discovery.read, discovery.clear]);
+  const capacity = capacityMetrics(registry, deps);
+  sources.push(['capacity', capacity.read, capacity.clear]);
 
   return {
     registry,

@@ -25,11 +25,12 @@ export async function dispatchHunter(
   >;
   const busy = Object.values(inFlight).reduce((a, b) => a + b, 0);
   // DISCOVERY_SHARE_SEARCH: each hunter job spends 1 unit (the videos.list of its page), so no more
-  // jobs than the search route's units left today; what it does not take stays for tracking.
+  // jobs than the search route's units left today; what it does not take stays for tracking. The
+  // budget gives search nothing while the tracking pool is overloaded (`demote`).
   const plan = await currentBudget({ pool, config, now: clock.now(), hydra: deps.hydra });
   const units = plan ? plan.routes.search.allowanceUnits : Number.POSITIVE_INFINITY;
   const limit = Math.min(opts.max ?? 25, left - busy, units - busy);
-  if (limit <= 0) return { enqueued: 0 };
+  if (limit <= 0 || plan?.discoveryPaused === true) return { enqueued: 0 };
   const now = new Date(clock.now());
   const claimed = await fetchHunterBatch(pool, { limit, now, leaseMs: config.HUNTER_LEASE_S * 1000 });
   let enqueued = 0;

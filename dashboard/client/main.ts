@@ -16,9 +16,11 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import type { CapacityView } from '../capacity.ts';
 import type { DiscoveryView } from '../discovery.ts';
 import type { HealthReport } from '../health.ts';
 import type { Stats } from '../stats.ts';
+import { renderCapacity } from './capacity.ts';
 import { renderDiscovery } from './discovery.ts';
 import { chartMarker } from './marker.ts';
 
@@ -364,6 +366,7 @@ async function refresh(): Promise<void> {
     renderQueues(queues.queues);
     renderHealth(health);
     renderDiscovery(await api<DiscoveryView>('/api/discovery'));
+    renderCapacity(await api<CapacityView>('/api/capacity'));
     updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     updated.classList.remove('error');
     document.body.dataset.loaded = 'true';

@@ -57,8 +57,8 @@ export interface CapacityPlan {
   neededUnits: number;
   availableUnits: number;
   headroomUnits: number;
-  /** neededUnits ÷ availableUnits (Infinity without supply). */
-  load: number;
+  /** neededUnits ÷ availableUnits; null without supply. */
+  load: number | null;
   usedToday: number;
   remainingToday: number;
   /** Units a day the tiers will need on each of the next days (index 0: today). */
@@ -140,7 +140,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     neededUnits: round(neededUnits),
     availableUnits: round(available),
     headroomUnits: round(available - neededUnits),
-    load: available > 0 ? round(neededUnits / available, 3) : neededUnits > 0 ? Infinity : 0,
+    load: available > 0 ? round(neededUnits / available, 3) : neededUnits > 0 ? null : 0,
     usedToday: input.usedToday,
     remainingToday: input.remainingToday,
     projection: projection.map((u) => round(u)),

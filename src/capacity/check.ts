@@ -27,8 +27,15 @@ export async function checkCapacity(deps: {
   const plan = await readCapacity(deps);
   if (!plan) return null;
   const demoteBelowVph =
-    config.TRACKER_OVERLOAD_POLICY === 'demote' ? nextThreshold(turn.demoteBelowVph, plan.load) : 0;
-  await writeCapacityState(pool, { demoteBelowVph, overloaded: plan.load > 1, checkedAt: now, plan });
+    config.TRACKER_OVERLOAD_POLICY === 'demote'
+      ? nextThreshold(turn.demoteBelowVph, plan.load ?? Infinity)
+      : 0;
+  await writeCapacityState(pool, {
+    demoteBelowVph,
+    overloaded: (plan.load ?? Infinity) > 1,
+    checkedAt: now,
+    plan,
+  });
   if (plan.exceedsInDays !== null)
     await deps.emit('capacity.short', [
       {

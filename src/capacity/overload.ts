@@ -67,11 +67,13 @@ export const capacityReason = (reason: GapReason, hint: CapacityHint | undefined
   reason === 'quota' && hint?.overloaded ? 'capacity' : reason;
 
 /**
- * The controller's next threshold: up (×2, from 1 view/h) while the need exceeds the supply, down
- * (÷2, to 0 under 1) once it is below `relaxBelow` of it; unchanged in between (hysteresis).
+ * The controller's next threshold. It keeps the pool just saturated: up (×1.5, from 1 view/h) while
+ * the need exceeds the supply by more than `band`, down (÷1.5, to 0 under 1) once the need is below
+ * the supply by more than `band`; unchanged in between (hysteresis). A pool spent to the last units is
+ * the point: the overflow is the slowest tiers' polls waiting a little, never HOURLY's.
  */
-export function nextThreshold(current: number, load: number, relaxBelow = 0.85): number {
-  if (load > 1) return current > 0 ? current * 2 : 1;
-  if (load < relaxBelow && current > 0) return current / 2 < 1 ? 0 : current / 2;
+export function nextThreshold(current: number, load: number, band = 0.02): number {
+  if (load > 1 + band) return current > 0 ? current * 1.5 : 1;
+  if (load < 1 - band && current > 0) return current / 1.5 < 1 ? 0 : current / 1.5;
   return current;
 }

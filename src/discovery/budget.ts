@@ -1,5 +1,6 @@
 import { HOUR_MS, nextPacificMidnight, pacificDay } from '../clock.ts';
 import type { Config } from '../config/index.ts';
+import { readCapacityState } from '../dao/capacity.ts';
 import { discoveryOnDay } from '../dao/discovery-daily.ts';
 import type { Queryable } from '../db/pool.ts';
 
@@ -46,6 +47,12 @@ export interface BudgetInput {
   unitsPerKey: number;
   searchPerKey: number;
   paceSlack: number;
+  /**
+   * The capacity check found the tracking pool overloaded under the `demote` policy
+   * (src/capacity/check.ts): search and channel polling get no units, so discovery stops adding
+   * videos the pool cannot afford (WebSub pushes are still taken in).
+   */
+  discoveryPaused?: boolean;
 }
 
 export interface PoolBudget {
@@ -75,6 +82,8 @@ export interface BudgetPlan {
   resetAt: string;
   pools: PoolBudget[];
   routes: Record<BudgetRoute, RouteBudget>;
+  /** Search and channel polling get no units: the tracking pool is overloaded (`demote` policy). */
+  discoveryPaused: boolean;
 }
 
 /** Hydra's rule (src/hydra/pools.ts) over the pool names in use: the pool itself, else `default`, else the first. */
@@ -144,14 +153,17 @@ export function planBudget(input: BudgetInput): BudgetPlan {
     const plannedUnits = Math.round(share * p.units.quota);
     const spentUnits = spentOf(route);
     const pace = Math.min(1, dayElapsed + input.paceSlack);
+    const paused = input.discoveryPaused === true && route !== 'tracking';
     routes[route] = {
       route,
       pool,
       share,
       plannedUnits,
       spentUnits,
-      allowanceUnits: Math.floor(clamp(plannedUnits - spentUnits, 0, p.units.remaining)),
-      pacedAllowanceUnits: Math.floor(clamp(plannedUnits * pace - spentUnits, 0, p.units.remaining)),
+      allowanceUnits: paused ? 0 : Math.floor(clamp(plannedUnits - spentUnits, 0, p.units.remaining)),
+      pacedAllowanceUnits: paused
+        ? 0
+        : Math.floor(clamp(plannedUnits * pace - spentUnits, 0, p.units.remaining)),
     };
   }
   return {
@@ -160,6 +172,7 @@ export function planBudget(input: BudgetInput): BudgetPlan {
     resetAt: new Date(reset).toISOString(),
     pools,
     routes,
+    discoveryPaused: input.discoveryPaused === true,
   };
 }
 
@@ -180,9 +193,10 @@ export async function currentBudget(deps: {
     tracking: 'tracking',
   };
   const used = [...new Set(BUDGET_ROUTES.map((r) => resolvePoolName(names, wantedPools[r])))];
-  const [lefts, day] = await Promise.all([
+  const [lefts, day, capacity] = await Promise.all([
     Promise.all(used.map((p) => deps.hydra.remaining(p))),
     discoveryOnDay(deps.pool, pacificDay(now)),
+    readCapacityState(deps.pool),
   ]);
   return planBudget({
     now,
@@ -198,6 +212,7 @@ export async function currentBudget(deps: {
     unitsPerKey: config.HYDRA_UNITS_QUOTA,
     searchPerKey: config.HYDRA_SEARCH_QUOTA,
     paceSlack: config.DISCOVERY_PACE_SLACK,
+    discoveryPaused: config.TRACKER_OVERLOAD_POLICY === 'demote' && capacity.overloaded,
   });
 }
 

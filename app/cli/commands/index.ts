@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys.ts')).keysCommand(),
   vault: async () => (await import('./vault.ts')).vaultCommand(),
   follow: async () => (await import('./follow.ts')).followCommand(),
+  capacity: async () => (await import('./capacity.ts')).capacityCommand(),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

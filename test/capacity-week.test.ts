@@ -1,0 +1,123 @@
+import type { World } from '@pleiades/youtube-simulator/world';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedSteadyState } from '../bench/cycle.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, pacificDay } from '../src/clock.ts';
+import { dispatchTracker } from '../workers/tracker-dispatch.ts';
+import { failedJobs } from './helpers/queues.ts';
+import { startTestSystem, type TestSystem } from './helpers/system.ts';
+
+/**
+ * A simulated week with one key whose quota the watchlist outgrows by half: 200 new videos a day on
+ * top of 30 days of earlier ones (400 HOURLY, 5,600 DAILY videos: 304 units a day at 50 ids each)
+ * against 200 units a day. The world is scaled down (a 200-unit key instead of 10,000) so that the
+ * week runs in seconds; the arithmetic is the same.
+ */
+const START = Date.UTC(2026, 10, 25, 8); // midnight in California: Pacific days are whole steps
+const QUOTA = 200;
+const WORLD = { videosPerDay: 200, historyDays: 31, originMs: START, channels: 200 };
+const STEP_MS = 10 * MINUTE_MS;
+const DAYS = 7;
+
+async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
+  const s = await startTestSystem({
+    start: START,
+    env: {
+      YOUTUBE_API_KEY_POOL_JSON: '["the-only-key-aaaaaaaaaa"]',
+      HYDRA_UNITS_QUOTA: String(QUOTA),
+      // One pool, tracking's alone: the planner's supply is the key's units.
+      DISCOVERY_SHARE_SEARCH: '0',
+      DISCOVERY_SHARE_CHANNELS: '0',
+      DISCOVERY_SHARE_TRACKING: '1',
+      TRACKER_OVERLOAD_POLICY: policy,
+      HYDRA_KEY_RPS: '100000',
+    },
+    simulator: { unitsQuota: QUOTA, world: WORLD },
+    queues: ['tracker'],
+  });
+  const world = s.ctx.simulator!.world as World;
+  await seedSteadyState(s.ctx.pool, world, START, 30);
+  let from = START;
+  for (let t = START + STEP_MS; t <= START + DAYS * DAY_MS; t += STEP_MS) {
+    s.clock.set(t);
+    const ids = world.videoIdsPublishedBetween(from, t, 100_000);
+    from = t;
+    if (ids.length)
+      await (await import('../src/dao/watchlist.ts')).addToWatchlist(
+        s.ctx.pool,
+        ids.map((id) => ({ id, publishedAt: world.publishedAt(world.indexOf(id)) })),
+        t,
+      );
+    if ((await dispatchTracker(s.ctx.deps)).jobs > 0) await settle(s);
+  }
+  expect(await failedJobs(s.ctx.queues, ['tracker'])).toEqual([]);
+  return s;
+}
+
+/** Waits for the tracker queue to empty, polling every 2 ms (a week is 1,008 steps). */
+async function settle(s: TestSystem): Promise<void> {
+  const tracker = s.ctx.queues.get('tracker');
+  for (;;) {
+    const c = await tracker.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(c).every((n) => n === 0)) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Units the simulator charged per full Pacific day of the week. */
+const chargedPerDay = (s: TestSystem): number[] => {
+  const days = Object.values(s.ctx.simulator!.stats().keys)[0] ?? {};
+  return Array.from({ length: DAYS }, (_, d) => days[pacificDay(START + d * DAY_MS + HOUR_MS)]?.units ?? 0);
+};
+
+const lateByTier = async (s: TestSystem) =>
+  (
+    await s.db.pool.query<{ tier: number; reason: string; n: number }>(
+      `SELECT tier, reason, sum(cardinality(video_ids))::int AS n FROM gap_staging
+       WHERE reason IN ('quota', 'capacity') GROUP BY 1, 2 ORDER BY 1, 2`,
+    )
+  ).rows;
+
+describe('a week with one key and 150% of its units wanted, policy demote', () => {
+  let s: TestSystem;
+  beforeAll(async () => {
+    s = await week('demote');
+  }, 240_000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('serves every HOURLY poll on time and spends the key to the last units', async () => {
+    const charged = chargedPerDay(s);
+    for (const u of charged) expect(u).toBeGreaterThanOrEqual(0.99 * QUOTA);
+  });
+
+  it('records every demotion in the data', async () => {
+    // A video younger than 48 h polled DAILY can only be a capacity demotion.
+    const r = await s.db.pool.query<{ demoted: number; recorded: number }>(
+      `SELECT count(*)::int AS demoted,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM lifecycle_staging l WHERE l.video_id = w.video_id AND l.event = 9))::int AS recorded
+       FROM watchlist w WHERE w.tier = 1 AND w.published_min > $1`,
+      [Math.floor((START + DAYS * DAY_MS - 47 * HOUR_MS) / MINUTE_MS)],
+    );
+    expect(r.rows[0]!.demoted).toBeGreaterThan(0);
+    expect(r.rows[0]!.recorded).toBe(r.rows[0]!.demoted);
+  });
+});
+
+describe('the same week, policy defer', () => {
+  let s: TestSystem;
+  beforeAll(async () => {
+    s = await week('defer');
+  }, 240_000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('keeps HOURLY on time and shows the tiers that fell behind as capacity gaps', async () => {
+    const late = await lateByTier(s);
+    expect(late.filter((r) => r.tier === 0)).toEqual([]);
+    expect(late.find((r) => r.tier === 1 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
+    const demoted = await s.db.pool.query('SELECT count(*)::int AS n FROM lifecycle_staging WHERE event = 9');
+    expect(demoted.rows[0].n).toBe(0);
+  });
+});

@@ -1,0 +1,271 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planCapacity, pollsPerDay, tiersByAge, unitsPerArrival } from '../src/capacity/capacity.ts';
+import { capacityReason, nextThreshold, overloadTier } from '../src/capacity/overload.ts';
+import { DAY_MS, HOUR_MS } from '../src/clock.ts';
+import type { ClaimedBatch } from '../src/dao/watchlist.ts';
+import { addToWatchlist } from '../src/dao/watchlist.ts';
+import { DEFAULT_POLICY, Tier } from '../src/tiers.ts';
+import { cutJobs, jobSize, packWindowMs, shouldHold } from '../src/tracker-packing.ts';
+import { videoIdFromBits } from '../src/video-id.ts';
+import { startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
+
+const NOW = Date.UTC(2026, 10, 25, 12);
+const base = {
+  now: NOW,
+  pool: { name: 'tracking', keys: 1, usableKeys: 1, unitsPerKey: 10_000, searchPerKey: 100 },
+  trackingUnits: 10_000,
+  usedToday: 0,
+  remainingToday: 10_000,
+  policy: DEFAULT_POLICY,
+  idsPerUnit: 50,
+};
+
+describe('the capacity planner', () => {
+  it('counts polls a day per tier and divides by ids per unit', () => {
+    expect(pollsPerDay({ HOURLY: 100, DAILY: 1000, WEEKLY: 700 })).toEqual({
+      HOURLY: 2400,
+      DAILY: 1000,
+      WEEKLY: 100,
+      total: 3500,
+    });
+    const p = planCapacity({
+      ...base,
+      tiers: { HOURLY: 100, DAILY: 1000, WEEKLY: 700 },
+      ageDays: [],
+      arrivalsPerDay: 0,
+    });
+    expect(p.neededUnits).toBe(70);
+    expect(p.availableUnits).toBe(10_000);
+    expect(p.headroomUnits).toBe(9_930);
+    expect(p.load).toBe(0.007);
+    // At 28 ids per unit (half-empty calls) the same watchlist needs 125 units.
+    expect(
+      planCapacity({ ...base, idsPerUnit: 28, tiers: p.tiers, ageDays: [], arrivalsPerDay: 0 }).neededUnits,
+    ).toBe(125);
+  });
+
+  it('prices a new video a day on the full tier policy (DESIGN.md: about 2.5 units a day)', () => {
+    // 48 hourly + 28 daily polls, then (365 − 30) / 7 weekly ones a day once a year old.
+    expect(unitsPerArrival(DEFAULT_POLICY, 50)).toBeCloseTo((48 + 28 + 335 / 7) / 50, 10);
+    const p = planCapacity({
+      ...base,
+      tiers: { HOURLY: 0, DAILY: 0, WEEKLY: 0 },
+      ageDays: [],
+      arrivalsPerDay: 0,
+    });
+    expect(p.affordableArrivalsPerDay).toBe(Math.floor(10_000 / ((48 + 28 + 335 / 7) / 50)));
+  });
+
+  it('projects the need with the arrival rate and says when it passes the supply', () => {
+    // 4,000 new videos a day, a fresh watchlist: HOURLY fills in 2 days, DAILY grows by 4,000 a day.
+    expect(tiersByAge([4000, 4000], DEFAULT_POLICY, 1, 4000)).toEqual({
+      HOURLY: 8000,
+      DAILY: 4000,
+      WEEKLY: 0,
+    });
+    const p = planCapacity({
+      ...base,
+      trackingUnits: 4_500,
+      tiers: { HOURLY: 8000, DAILY: 0, WEEKLY: 0 },
+      ageDays: [4000, 4000],
+      arrivalsPerDay: 4000,
+    });
+    // Today: 8,000 × 24 / 50 = 3,840; day d adds 4,000·d daily polls / 50 = 80·d units.
+    expect(p.projection).toEqual([3840, 3920, 4000, 4080, 4160, 4240, 4320, 4400]);
+    expect(p.exceedsInDays).toBeNull();
+    const tight = planCapacity({
+      ...base,
+      trackingUnits: 4_100,
+      tiers: p.tiers,
+      ageDays: [4000, 4000],
+      arrivalsPerDay: 4000,
+    });
+    expect(tight.exceedsInDays).toBe(4);
+    expect(tight.affordableArrivalsPerDay).toBe(0);
+    const over = planCapacity({
+      ...base,
+      trackingUnits: 3_000,
+      tiers: p.tiers,
+      ageDays: [4000, 4000],
+      arrivalsPerDay: 4000,
+    });
+    expect(over.exceedsInDays).toBe(0);
+    expect(over.headroomUnits).toBe(-840);
+    expect(over.load).toBe(1.28);
+    expect(
+      planCapacity({ ...base, trackingUnits: 0, tiers: p.tiers, ageDays: [], arrivalsPerDay: 0 }).load,
+    ).toBeNull();
+  });
+});
+
+describe('the demote policy', () => {
+  const decide = (normal: number, previous: number, vph: number | null, t: number) =>
+    overloadTier({
+      normal: normal as 0,
+      previous: previous as 0,
+      viewsPerHour: vph,
+      demoteBelowVph: t,
+      now: NOW,
+    });
+
+  it('moves the slowest videos one tier slower, deterministically and with hysteresis', () => {
+    expect(decide(Tier.HOURLY, Tier.HOURLY, 5, 0)).toMatchObject({ tier: Tier.HOURLY, event: null });
+    const d = decide(Tier.HOURLY, Tier.HOURLY, 5, 10);
+    expect(d).toMatchObject({ tier: Tier.DAILY, event: 'capacity_demoted' });
+    expect(d.detail).toBe('HOURLY→DAILY: 5 views/h below 10');
+    expect(d.nextAt).toBe(NOW + DAY_MS);
+    expect(decide(Tier.HOURLY, Tier.HOURLY, 5, 10)).toEqual(d);
+    // Already demoted: stays until twice the threshold, without a second event.
+    expect(decide(Tier.HOURLY, Tier.DAILY, 15, 10)).toMatchObject({ tier: Tier.DAILY, event: null });
+    expect(decide(Tier.HOURLY, Tier.DAILY, 20, 10)).toMatchObject({
+      tier: Tier.HOURLY,
+      event: 'capacity_restored',
+    });
+    // Threshold gone (keys added): back at the next poll.
+    expect(decide(Tier.HOURLY, Tier.DAILY, 1, 0)).toMatchObject({
+      tier: Tier.HOURLY,
+      event: 'capacity_restored',
+    });
+    expect(decide(Tier.DAILY, Tier.DAILY, 0.1, 10)).toMatchObject({
+      tier: Tier.WEEKLY,
+      event: 'capacity_demoted',
+    });
+    // WEEKLY is the slowest tier; an unknown rate (a first poll) is never demoted.
+    expect(decide(Tier.WEEKLY, Tier.WEEKLY, 0, 10)).toMatchObject({ tier: Tier.WEEKLY, event: null });
+    expect(decide(Tier.HOURLY, Tier.HOURLY, null, 10)).toMatchObject({ tier: Tier.HOURLY, event: null });
+  });
+
+  it('raises the threshold while overloaded, lowers it once the need fits, holds it in between', () => {
+    expect(nextThreshold(0, 1.5)).toBe(1);
+    expect(nextThreshold(1, 1.5)).toBe(1.5);
+    expect(nextThreshold(1.5, 1.01)).toBe(1.5);
+    expect(nextThreshold(1.5, 0.99)).toBe(1.5);
+    expect(nextThreshold(2.25, 0.5)).toBe(1.5);
+    expect(nextThreshold(1.2, 0.5)).toBe(0);
+    expect(capacityReason('quota', { demoteBelowVph: 0, overloaded: true })).toBe('capacity');
+    expect(capacityReason('quota', { demoteBelowVph: 0, overloaded: false })).toBe('quota');
+    expect(capacityReason('outage', { demoteBelowVph: 0, overloaded: true })).toBe('outage');
+  });
+});
+
+let seq = 0n;
+const batch = (size: number, dueMin = 1000): ClaimedBatch => ({
+  batchId: String(++seq),
+  tier: 0,
+  dueMin,
+  leaseMin: 1015,
+  videos: Array.from({ length: size }, (_, i) => ({
+    id: videoIdFromBits((seq << 8n) + BigInt(i)),
+    publishedMin: 900,
+    tier: 0,
+    misses: 0,
+    lastTrackedMin: 0,
+  })),
+});
+
+describe('full jobs', () => {
+  it('cuts small batches into jobs of exactly 50, splitting where a boundary falls', () => {
+    const claimed = [12, 50, 30, 20, 7, 3, 49, 1].map((n) => batch(n));
+    const { jobs, splits } = cutJobs(claimed);
+    expect(jobs.map(jobSize)).toEqual([50, 50, 50, 22]);
+    // 12 + 30 + 8 of the 20; 12 of the 20 + 7 + 3 + 28 of the 49; 21 of the 49 + 1.
+    expect(splits.map((s) => s.keep)).toEqual([8, 28]);
+    expect(jobs.flat().reduce((a, p) => a + p.to - p.from, 0)).toBe(172);
+    // Pulled-ahead batches only fill, even a full one.
+    const extra = cutJobs([batch(20)], [batch(50, 1002)]);
+    expect(extra.jobs.map(jobSize)).toEqual([50, 20]);
+  });
+
+  it('moves a poll at most the window: 4% of HOURLY is 2 minutes, never above 5%', () => {
+    expect(packWindowMs(Tier.HOURLY, 0.04)).toBe(2 * 60_000);
+    expect(packWindowMs(Tier.DAILY, 0.04)).toBe(57 * 60_000);
+    expect(packWindowMs(Tier.HOURLY, 0.5)).toBe(3 * 60_000);
+    const job = cutJobs([batch(10, 1000)]).jobs[0]!;
+    expect(shouldHold(job, 1000 * 60_000 + 60_000, 2 * 60_000)).toBe(true);
+    expect(shouldHold(job, 1000 * 60_000 + 2 * 60_000, 2 * 60_000)).toBe(false);
+  });
+});
+
+describe('GET /api/capacity and pleiades capacity', () => {
+  let t: TestDashboard;
+  beforeAll(async () => {
+    t = await startTestDashboard({ HYDRA_UNITS_QUOTA: '100' });
+    const now = Date.now();
+    await addToWatchlist(
+      t.db.pool,
+      Array.from({ length: 250 }, (_, i) => ({
+        id: videoIdFromBits(BigInt(i + 1)),
+        publishedAt: now - HOUR_MS,
+      })),
+      now,
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers the plan of the tracking pool', async () => {
+    const r = await fetch(`${t.url}/api/capacity`);
+    expect(r.status).toBe(200);
+    const v = await r.json();
+    expect(v.policy).toBe('demote');
+    // 250 HOURLY videos: 6,000 polls a day, 120 units at 50 ids each, from 100 units (all tracking's:
+    // the pool has no other route).
+    expect(v.plan).toMatchObject({
+      pool: { name: 'tracking', keys: 1, usableKeys: 1 },
+      tiers: { HOURLY: 250, DAILY: 0, WEEKLY: 0 },
+      neededUnits: 120,
+      exceedsInDays: 0,
+      arrivalsPerDay: 250,
+    });
+    expect(v.plan.availableUnits).toBeGreaterThan(0);
+    const other = await (await fetch(`${t.url}/api/capacity?pool=hunting`)).json();
+    expect(other.plan.pool).toMatchObject({ name: 'hunting', keys: 2 });
+    expect(other.plan.availableUnits).toBe(200);
+  });
+
+  it('refuses an unknown pool or query field, naming it', async () => {
+    for (const [q, field, text] of [
+      ['pool=nope', 'pool', /unknown key pool "nope"; pools: (hunting, tracking|tracking, hunting)/],
+      ['pool=bad%20name', 'pool', /expected a pool name/],
+      ['pool=a&pool=b', 'pool', /expected a pool name/],
+      ['days=3', 'days', /./],
+    ] as const) {
+      const r = await fetch(`${t.url}/api/capacity?${q}`);
+      expect(r.status, q).toBe(400);
+      const body = await r.json();
+      expect(JSON.stringify(body), q).toContain(`"field":"${field}"`);
+      expect(body.details.map((d: { message: string }) => d.message).join('; '), q).toMatch(text);
+    }
+  });
+
+  it('prints a table, JSON with --json, and refuses a bad pool naming it', () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: t.db.url,
+      REDIS_URL: t.redis.url,
+      REDIS_PREFIX: t.redis.prefix,
+      LOG_LEVEL: 'silent',
+      HYDRA_UNITS_QUOTA: '100',
+      YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(TEST_KEYS),
+    };
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['app/cli/main.ts', 'capacity', ...args], { env, encoding: 'utf8' });
+    const table = cli();
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/needed units\/day\s+120\n/);
+    expect(table.stdout).toMatch(/short in\s+0 days/);
+    const json = cli('--json');
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).plan.neededUnits).toBe(120);
+    const unknown = cli('--pool', 'nope');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/pool: unknown key pool "nope"/);
+    const bad = cli('--pool', 'no way');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--pool: expected a pool name/);
+    for (const key of [...TEST_KEYS.hunting, ...TEST_KEYS.tracking])
+      expect(table.stdout + json.stdout + unknown.stderr).not.toContain(key);
+  });
+});
