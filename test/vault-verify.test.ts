@@ -81,5 +81,27 @@ describe('pleiades vault verify', () => {
     const cli = spawnPleiades(['vault', 'verify'], env);
     expect(await exited(cli)).toBe(1);
     expect(cli.output()).toContain('"duplicates":20');
+    await rm(join(partition, planted));
+  });
+
+  it('a flush refuses to publish a snapshot the vault already holds', async () => {
+    const takenAt = NOW - 3 * DAY_MS; // the first snapshot of the first day, flushed before
+    const again = {
+      videoId: videoIdFromBits(0x9e3779b97f4a7c15n),
+      dueAt: Math.floor(takenAt / MINUTE_MS) * MINUTE_MS,
+      takenAt: takenAt + 5_000,
+      views: 999n,
+      likes: null,
+      comments: null,
+      tier: 1,
+    };
+    const fresh = { ...again, videoId: videoIdFromBits(0x1234567n), views: 7n };
+    await insertSnapshots(db.pool, [again, fresh]);
+    await vault.flush(db.pool, { clock: { now: () => NOW }, force: true });
+    const r = await verifyVault(vault.provider, await recordedFlushRanges(db.pool));
+    const day = new Date(takenAt).toISOString().slice(0, 10);
+    const d = r.days.find((x) => x.table === 'metrics' && x.day === day)!;
+    expect([d.files, d.rows, d.duplicates]).toEqual([2, 21, 0]);
+    expect(r.totals.duplicates).toBe(0);
   });
 });

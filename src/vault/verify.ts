@@ -1,9 +1,10 @@
 import type { Part } from './compact.ts';
 import { splitSuperseded } from './compact.ts';
-import { PART_RE } from './flush.ts';
+import { METRICS_KEY, PART_RE } from './flush.ts';
 import { parquetInfo, readParquetGroups } from './parquet.ts';
 import type { VaultProvider } from './provider.ts';
 import { parseSchemaTag } from './schema.ts';
+import { rowKey } from './vaulted-keys.ts';
 
 /**
  * The vault integrity audit (`pleiades vault verify`). Reads every file of the tables with an
@@ -19,7 +20,7 @@ import { parseSchemaTag } from './schema.ts';
  */
 
 export const AUDITED_TABLES = {
-  metrics: ['video_id', 'due_at'],
+  metrics: METRICS_KEY,
   videos: ['video_id'],
 } as const;
 export type AuditedTable = keyof typeof AUDITED_TABLES;
@@ -94,7 +95,7 @@ export async function verifyVault(
         for await (const rows of readParquetGroups(bytes, { columns: keyColumns }))
           for (const row of rows) {
             report.rows++;
-            const key = keyColumns.map((c) => String(row[c])).join('|');
+            const key = rowKey(row, keyColumns);
             if (seen.has(key)) report.duplicates++;
             else seen.add(key);
           }
