@@ -102,8 +102,8 @@ export function slackBody(d: Dispatch): SlackBody {
  */
 const deliveryIds = new WeakMap<Dispatch, string>();
 export function deliveryId(d: Dispatch): string {
-  let id = deliveryIds.get(d);
-  if (!id) deliveryIds.set(d, (id = randomUUID()));
+  const id = deliveryIds.get(d) ?? randomUUID();
+  deliveryIds.set(d, id);
   return id;
 }
 
