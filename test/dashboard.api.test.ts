@@ -9,7 +9,13 @@ import { ingestVideoMetadata } from '../src/dao/videos.ts';
 import { countWatchlistByTier, getWatchlistEntries } from '../src/dao/watchlist.ts';
 import { InsecureDashboardError } from '../src/errors/index.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
-import { startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
+import {
+  type Answer,
+  callApi,
+  startTestDashboard,
+  TEST_KEYS,
+  type TestDashboard,
+} from './helpers/dashboard.ts';
 
 let t: TestDashboard;
 beforeAll(async () => {
@@ -19,33 +25,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface Answer {
-  status: number;
-  body: unknown;
-  headers: Headers;
-}
-
-async function call(
+const call = (
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
   base = t.url,
-): Promise<Answer> {
-  const raw = typeof body === 'string' || body === undefined ? body : JSON.stringify(body);
-  const r = await fetch(`${base}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: { ...(raw !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(raw !== undefined ? { body: raw } : {}),
-  });
-  const text = await r.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: r.status, body: parsed, headers: r.headers };
-}
+): Promise<Answer> => callApi(base, method, path, body, headers);
 
 const fields = (a: Answer): string[] =>
   ((a.body as { details?: { field: string }[] }).details ?? []).map((d) => d.field);

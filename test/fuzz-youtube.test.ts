@@ -55,6 +55,16 @@ beforeAll(async () => {
     events: false,
   });
   worker = spawnPleiades(['worker', '--queues', 'tracker,hunter'], env);
+  // The race behind the time-outs under load: jobs were dispatched while the worker process was still
+  // starting (Node loading the sources, connecting), and "every job ran once" waited on that start-up
+  // too. Wait until both queues have a registered worker instead.
+  await waitFor(
+    'the worker process to take jobs',
+    async () =>
+      (await ctx.queues.get('tracker').getWorkers()).length > 0 &&
+      (await ctx.queues.get('hunter').getWorkers()).length > 0,
+    50_000,
+  );
 });
 afterAll(async () => {
   worker?.kill('SIGTERM');

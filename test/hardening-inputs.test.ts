@@ -3,7 +3,7 @@ import { startDashboard } from '../dashboard/server.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { envSchema } from '../src/config/schema.ts';
 import { ConfigError } from '../src/errors/index.ts';
-import { startTestDashboard, type TestDashboard } from './helpers/dashboard.ts';
+import { type Answer, callApi as call, startTestDashboard, type TestDashboard } from './helpers/dashboard.ts';
 
 /** Defects found by adversarial runs (issue 20): unchecked numbers, lock-out, weak secrets, bad text. */
 
@@ -14,37 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-interface Answer {
-  status: number;
-  body: unknown;
-  headers: Headers;
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  const raw =
-    body === undefined || typeof body === 'string' || body instanceof Uint8Array
-      ? body
-      : JSON.stringify(body);
-  const r = await fetch(`${base}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: { ...(raw !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(raw !== undefined ? { body: raw as BodyInit } : {}),
-  });
-  const text = await r.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: r.status, body: parsed, headers: r.headers };
-}
 
 const fields = (a: Answer): string[] =>
   ((a.body as { details?: { field: string }[] }).details ?? []).map((d) => d.field);

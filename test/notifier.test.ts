@@ -107,6 +107,22 @@ describe('sinks', () => {
     ]);
   });
 
+  it('delivers at least once: a receiver that answered too late gets the alert again, with the same Idempotency-Key', async () => {
+    const { webhook, slack } = await receivers();
+    // The first answer comes after the notifier's timeout (300 ms here): it retries, as it must when
+    // it cannot know whether the alert arrived. This is the "delivered twice" seen under load.
+    webhook.slowFirstMs = 1500;
+    const n = notifier(webhook, slack);
+    n.send('error', 'Vault flushes keep failing', {}, { dedupeKey: 'vault' });
+    await n.flush();
+    await waitFor(() => webhook.requests.length === 2);
+    const [a, b] = webhook.requests;
+    expect(a!.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b!.idempotencyKey).toBe(a!.idempotencyKey);
+    expect((b!.body as { message: string }).message).toBe((a!.body as { message: string }).message);
+    expect(webhook.accepted).toHaveLength(1);
+  });
+
   it('summarise the alerts folded after the first one when the window ends', async () => {
     const { webhook, slack } = await receivers();
     const n = notifier(webhook, slack, 1);

@@ -7,8 +7,10 @@ import { createQueues, type QueueSet } from '../queues/index.ts';
 import { scheduleEvery } from '../queues/schedulers.ts';
 import { DAY_MS } from '../src/clock.ts';
 import { type Config, loadConfig } from '../src/config/index.ts';
+import { recordedFlushRanges } from '../src/dao/vault-flushes.ts';
 import { silentLogger } from '../src/log.ts';
 import { createVault } from '../src/vault/index.ts';
+import { verifyVault } from '../src/vault/verify.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { exited, spawnPleiades, waitFor, workerProcessEnv } from './helpers/processes.ts';
 import { failedJobs } from './helpers/queues.ts';
@@ -191,6 +193,11 @@ describe('`pleiades start` killed with SIGKILL in the middle of its work', () =>
       );
       const t = await tracked();
       expect(t).toEqual({ vault: 2000, vaultVideos: 2000, staged: { rows: 0, videos: 0, maxPerVideo: 0 } });
+      // The integrity audit (`pleiades vault verify`) agrees: no key twice, every file recorded.
+      const audit = await verifyVault(vault.provider, await recordedFlushRanges(s.db.pool));
+      expect(audit.totals).toMatchObject({ duplicates: 0, unrecorded: 0 });
+      const metricsRows = audit.days.filter((d) => d.table === 'metrics').reduce((a, d) => a + d.rows, 0);
+      expect(metricsRows).toBe(2000);
       expect(await failedJobs(s.queues, ['tracker', 'tracker-dispatch', 'vault-flush'])).toEqual([]);
       expect(await tracker.getJobCounts('completed', 'waiting', 'active', 'delayed')).toEqual({
         completed: 40,

@@ -103,7 +103,8 @@ export const envSchema = z.object({
   VAULT_PROVIDER: z.enum(['local', 'gcs', 'huggingface']).default('local'),
   VAULT_DIR: z.string().min(1).default('./data/vault'),
   VAULT_FLUSH_ROWS: int(1, 10_000_000).default(50_000),
-  VAULT_FLUSH_INTERVAL_S: int(1, timerS).default(60),
+  // Compared with the oldest staged row's age; the flush job itself runs at least every 30 s.
+  VAULT_FLUSH_INTERVAL_S: int(1, durationS).default(60),
   VAULT_COMPACT_CRON: z
     .string()
     .regex(/^(\S+\s+){4,5}\S+$/, { message: 'expected a cron pattern of 5 or 6 fields, like "20 0 * * *"' })

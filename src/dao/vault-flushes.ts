@@ -115,3 +115,22 @@ export async function tryVaultLock(db: Queryable): Promise<boolean> {
 export async function releaseVaultLock(db: Queryable): Promise<void> {
   await db.query('SELECT pg_advisory_unlock($1)', [VAULT_LOCK]);
 }
+
+/**
+ * The part-name ranges every recorded flush (finished or not) writes under: metrics files are named
+ * after the staging seq range, videos files after the flush id (src/vault/flush.ts). The audit
+ * (`pleiades vault verify`) checks each file against these.
+ */
+export async function recordedFlushRanges(
+  db: Queryable,
+): Promise<Record<'metrics' | 'videos', { first: bigint; last: bigint }[]>> {
+  const r = await db.query<{ kind: 'metrics' | 'videos'; first: string; last: string }>(
+    `SELECT kind,
+            (CASE kind WHEN 'metrics' THEN first_seq ELSE id END)::text AS first,
+            (CASE kind WHEN 'metrics' THEN last_seq ELSE id END)::text AS last
+     FROM vault_flushes`,
+  );
+  const out: Record<'metrics' | 'videos', { first: bigint; last: bigint }[]> = { metrics: [], videos: [] };
+  for (const x of r.rows) out[x.kind].push({ first: BigInt(x.first), last: BigInt(x.last) });
+  return out;
+}

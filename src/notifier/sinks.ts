@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.ts';
 import { type Sink, SinkFailure } from './delivery.ts';
@@ -94,6 +95,18 @@ export function slackBody(d: Dispatch): SlackBody {
   return { text, blocks };
 }
 
+/**
+ * One id per alert, the same on every attempt. Delivery is at least once: an attempt that times out
+ * after the receiver took the request (a slow receiver, a loaded machine) is sent again, and the
+ * receiver gets it twice. The `Idempotency-Key` header lets it drop the second copy.
+ */
+const deliveryIds = new WeakMap<Dispatch, string>();
+export function deliveryId(d: Dispatch): string {
+  const id = deliveryIds.get(d) ?? randomUUID();
+  deliveryIds.set(d, id);
+  return id;
+}
+
 /** A JSON POST to a URL; 5xx, 429 and network errors are retried, other 4xx are not. */
 export function httpSink(
   name: string,
@@ -108,7 +121,11 @@ export function httpSink(
       try {
         res = await fetchFn(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'pleiades-notifier' },
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'pleiades-notifier',
+            'idempotency-key': deliveryId(d),
+          },
           body: JSON.stringify(body(d)),
           signal,
         });

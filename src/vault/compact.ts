@@ -25,7 +25,7 @@ export interface CompactedPartition {
   key: string;
 }
 
-interface Part {
+export interface Part {
   key: string;
   first: bigint;
   last: bigint;
@@ -37,7 +37,7 @@ const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GA
  * A file is superseded when another file's range covers its own: that other file is a merge that
  * already holds its rows (a compaction that crashed after publishing the merge, before deleting).
  */
-function splitSuperseded(parts: Part[]): { live: Part[]; superseded: Part[] } {
+export function splitSuperseded(parts: Part[]): { live: Part[]; superseded: Part[] } {
   const covers = (a: Part, b: Part) => a !== b && a.first <= b.first && b.last <= a.last;
   const superseded = parts.filter((p) =>
     parts.some((q) => covers(q, p) && (q.first < p.first || q.last > p.last)),

@@ -25,6 +25,10 @@ import { finishPendingEventFlushes, flushEventLogs } from './events.ts';
 import { writeTable } from './parquet.ts';
 import { type FlushOptions, type FlushResult, partName, utcDay, type VaultContext } from './parts.ts';
 import { METRICS_TABLE, tierLabel, VIDEOS_TABLE } from './schema.ts';
+import { keysInPartition, rowKey } from './vaulted-keys.ts';
+
+/** The metrics table's exactly-once key: one snapshot per video and planned time. */
+export const METRICS_KEY = ['video_id', 'due_at'] as const;
 
 /**
  * Runs `fn` holding the vault lock; null when another process holds it. The lock lives on one
@@ -93,13 +97,19 @@ async function writeRecord(
       list.push(metricsRow(r));
     }
     const name = partName(rec.firstSeq, rec.lastSeq);
-    for (const day of [...byDay.keys()].sort())
-      await emit(
-        `metrics/dt=${day}/${name}`,
-        METRICS_TABLE,
-        byDay.get(day)!,
-        `${rec.firstSeq}-${rec.lastSeq}`,
-      );
+    for (const day of [...byDay.keys()].sort()) {
+      const key = `metrics/dt=${day}/${name}`;
+      // A snapshot the vault already holds (in another file of its day) is not published again.
+      const held = await keysInPartition(ctx.provider, `metrics/dt=${day}/`, METRICS_KEY, key);
+      const rows = byDay.get(day)!.filter((r) => !held.has(rowKey(r, METRICS_KEY)));
+      const refused = byDay.get(day)!.length - rows.length;
+      if (refused)
+        ctx.log.warn(
+          { day, refused, file: key },
+          'vault flush: rows already in the vault were not published again',
+        );
+      if (rows.length) await emit(key, METRICS_TABLE, rows, `${rec.firstSeq}-${rec.lastSeq}`);
+    }
   } else {
     const videos = await readVideosForVault(pool, rec.videoIds);
     out.videoIds = rec.videoIds;

@@ -216,3 +216,35 @@ export async function seedOverview(t: TestDashboard, now = Date.now()): Promise<
   await t.queues.get('janitor').add('janitor', {}, { delay: HOUR_MS });
   return { discoveredPerHourAgo, videoIds, stagedRows: later.length, flushedRows: first.length, growing };
 }
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** One HTTP request to a dashboard; a string or byte body is sent as is, anything else as JSON. */
+export async function callApi(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const raw =
+    body === undefined || typeof body === 'string' || body instanceof Uint8Array
+      ? body
+      : JSON.stringify(body);
+  const r = await fetch(`${base}${path}`, {
+    method,
+    redirect: 'manual',
+    headers: { ...(raw !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(raw !== undefined ? { body: raw as BodyInit } : {}),
+  });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: r.status, body: parsed, headers: r.headers };
+}

@@ -5,12 +5,14 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { systemClock } from '../../../src/clock.ts';
 import { type Config, loadConfig } from '../../../src/config/index.ts';
+import { recordedFlushRanges } from '../../../src/dao/vault-flushes.ts';
 import { type ExportResult, exportDataset } from '../../../src/dataset/export.ts';
 import { COUNTING_NOTES } from '../../../src/dataset/notes.ts';
 import { createPool } from '../../../src/db/pool.ts';
 import { ValidationError } from '../../../src/errors/index.ts';
 import { createLogger } from '../../../src/log.ts';
 import { createVault, historyToCsv, historyToJson } from '../../../src/vault/index.ts';
+import { verifyVault } from '../../../src/vault/verify.ts';
 import { VIDEO_ID_RE } from '../../../src/video-id.ts';
 
 const exportArgs = z.object({
@@ -188,6 +190,21 @@ export function vaultCommand(): Command {
         }
         process.stdout.write(await exportVideoText(loadConfig(), { video: o.video ?? '', format: o.format }));
       },
+    );
+  cmd
+    .command('verify')
+    .description(
+      'read the whole vault: per table and day rows, duplicate keys across files, schema versions, ' +
+        'files no flush recorded; exits 1 on any duplicate',
+    )
+    .action(() =>
+      withVault(async ({ vault, pool }) => {
+        const report = await verifyVault(vault.provider, await recordedFlushRanges(pool));
+        for (const d of report.days) print(d);
+        for (const m of report.missingDays) print({ ...m, missing: true });
+        print({ totals: report.totals });
+        if (report.totals.duplicates > 0) process.exitCode = 1;
+      }),
     );
   cmd
     .command('notes')
