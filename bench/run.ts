@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { benchCeilings } from './ceilings.ts';
 import { benchCycle } from './cycle.ts';
 import { benchDiscovery } from './discovery.ts';
+import { benchExplorer } from './explorer.ts';
 import { type Figure, printTable } from './figures.ts';
 import { benchLag } from './lag.ts';
 import { benchQuota } from './quota.ts';
@@ -96,6 +97,13 @@ const benches: { name: string; run: () => Promise<Figure[]> }[] = [
   },
   { name: 'vault', run: () => benchVault({ rows: quick ? 20_000 : 200_000 }) },
   { name: 'discovery', run: () => benchDiscovery({ quick }) },
+  {
+    name: 'explorer',
+    run: () =>
+      benchExplorer(
+        quick ? { videos: 2_000, days: 30, samples: 20 } : { videos: 27_400, days: 365, samples: 100 },
+      ),
+  },
 ];
 
 const figures: Figure[] = [];
