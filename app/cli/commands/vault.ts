@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -33,6 +34,12 @@ const datasetArgs = z
     from: calendarDate.optional(),
     to: calendarDate.optional(),
     out: z.string().min(1).optional(),
+    videos: z.string().min(1, { message: 'expected a file of video ids' }).optional(),
+    channel: z
+      .string()
+      .regex(/^UC[A-Za-z0-9_-]{22}$/, { message: 'expected a YouTube channel id (UC and 22 characters)' })
+      .optional(),
+    resample: z.enum(['1h', '1d'], { message: 'expected 1h or 1d' }).optional(),
   })
   .refine((a) => !a.from || !a.to || a.from <= a.to, { message: '--from is after --to', path: ['from'] })
   .refine((a) => a.format === 'kaggle' || a.fileType === undefined, {
@@ -49,16 +56,54 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   return r.data;
 }
 
+/** The ids of a `--videos` file: one per line; blank lines and `#` comments are skipped. */
+export async function readVideoIds(path: string): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ValidationError([
+      { field: '--videos', message: `cannot read ${path}: ${(err as Error).message}` },
+    ]);
+  }
+  const ids = new Set<string>();
+  const bad: { field: string; message: string }[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    if (VIDEO_ID_RE.test(line)) ids.add(line);
+    else
+      bad.push({
+        field: `--videos:${i + 1}`,
+        message: `"${line.slice(0, 40)}" is not an 11-character video id`,
+      });
+  });
+  if (bad.length) throw new ValidationError(bad.slice(0, 20));
+  if (ids.size === 0)
+    throw new ValidationError([{ field: '--videos', message: `${path} lists no video id` }]);
+  return ids;
+}
+
 /**
  * `pleiades vault export --format kaggle|parquet`: a research export of a date range into one file, with
  * a progress bar on stderr when `progress` (src/dataset/export.ts).
  */
 export async function exportDatasetFile(
   config: Config,
-  args: { format: string; fileType?: string; from?: string; to?: string; out?: string },
+  args: {
+    format: string;
+    fileType?: string;
+    from?: string;
+    to?: string;
+    out?: string;
+    videos?: string;
+    channel?: string;
+    resample?: string;
+  },
   opts: { progress?: boolean } = {},
 ): Promise<ExportResult> {
   const a = parse(datasetArgs, args);
+  const videos = a.videos ? await readVideoIds(a.videos) : undefined;
   const ext = a.format === 'parquet' || a.fileType === 'parquet' ? 'parquet' : 'csv';
   const out =
     a.out ??
@@ -81,6 +126,9 @@ export async function exportDatasetFile(
       ...(a.fileType ? { fileType: a.fileType } : {}),
       ...(a.from ? { from: a.from } : {}),
       ...(a.to ? { to: a.to } : {}),
+      ...(videos ? { videos } : {}),
+      ...(a.channel ? { channel: a.channel } : {}),
+      ...(a.resample ? { resample: a.resample } : {}),
       out,
       onProgress: (done, total) => {
         if (!bar) return;
@@ -158,6 +206,15 @@ export function vaultCommand(): Command {
     .option('--from <YYYY-MM-DD>', 'first UTC day of snapshots to export')
     .option('--to <YYYY-MM-DD>', 'last UTC day of snapshots to export')
     .option('--out <path>', 'the file to write (default: pleiades-<format>-<from>-<to>.<ext>)')
+    .option(
+      '--videos <file>',
+      'with --format kaggle|parquet: only the video ids listed in this file, one per line',
+    )
+    .option('--channel <id>', "with --format kaggle|parquet: only this channel's videos")
+    .option(
+      '--resample <1h|1d>',
+      'with --format kaggle|parquet: a regular grid per video, last value carried, with an observed flag',
+    )
     .action(
       async (o: {
         video?: string;
@@ -166,6 +223,9 @@ export function vaultCommand(): Command {
         from?: string;
         to?: string;
         out?: string;
+        videos?: string;
+        channel?: string;
+        resample?: string;
       }) => {
         if (o.format === 'kaggle' || o.format === 'parquet') {
           const { video: _video, ...args } = o;
