@@ -88,18 +88,21 @@ export async function readVideoIds(path: string): Promise<Set<string>> {
  * `pleiades vault export --format kaggle|parquet`: a research export of a date range into one file, with
  * a progress bar on stderr when `progress` (src/dataset/export.ts).
  */
+/** The options of a research export, as the command line gives them (validated by `datasetArgs`). */
+export interface DatasetFileArgs {
+  format: string;
+  fileType?: string;
+  from?: string;
+  to?: string;
+  out?: string;
+  videos?: string;
+  channel?: string;
+  resample?: string;
+}
+
 export async function exportDatasetFile(
   config: Config,
-  args: {
-    format: string;
-    fileType?: string;
-    from?: string;
-    to?: string;
-    out?: string;
-    videos?: string;
-    channel?: string;
-    resample?: string;
-  },
+  args: DatasetFileArgs,
   opts: { progress?: boolean } = {},
 ): Promise<ExportResult> {
   const a = parse(datasetArgs, args);
@@ -215,26 +218,14 @@ export function vaultCommand(): Command {
       '--resample <1h|1d>',
       'with --format kaggle|parquet: a regular grid per video, last value carried, with an observed flag',
     )
-    .action(
-      async (o: {
-        video?: string;
-        format: string;
-        fileType?: string;
-        from?: string;
-        to?: string;
-        out?: string;
-        videos?: string;
-        channel?: string;
-        resample?: string;
-      }) => {
-        if (o.format === 'kaggle' || o.format === 'parquet') {
-          const { video: _video, ...args } = o;
-          print(await exportDatasetFile(loadConfig(), args, { progress: process.stderr.isTTY === true }));
-          return;
-        }
-        process.stdout.write(await exportVideoText(loadConfig(), { video: o.video ?? '', format: o.format }));
-      },
-    );
+    .action(async (o: DatasetFileArgs & { video?: string }) => {
+      if (o.format === 'kaggle' || o.format === 'parquet') {
+        const { video: _video, ...args } = o;
+        print(await exportDatasetFile(loadConfig(), args, { progress: process.stderr.isTTY === true }));
+        return;
+      }
+      process.stdout.write(await exportVideoText(loadConfig(), { video: o.video ?? '', format: o.format }));
+    });
   cmd
     .command('notes')
     .description('dated changes in how YouTube counts views, likes and subscribers (docs/dataset.md)')
