@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { benchCeilings } from './ceilings.ts';
 import { benchCycle } from './cycle.ts';
 import { benchDiscovery } from './discovery.ts';
+import { benchExplorer } from './explorer.ts';
 import { type Figure, printTable } from './figures.ts';
 import { benchLag } from './lag.ts';
 import { benchQuota } from './quota.ts';
@@ -94,6 +95,13 @@ function benches(quick: boolean): Bench[] {
     },
     { name: 'vault', run: () => benchVault({ rows: quick ? 20_000 : 200_000 }) },
     { name: 'discovery', run: () => benchDiscovery({ quick }) },
+    {
+      name: 'explorer',
+      run: () =>
+        benchExplorer(
+          quick ? { videos: 2_000, days: 30, samples: 20 } : { videos: 27_400, days: 365, samples: 100 },
+        ),
+    },
     // Issue 16: ids per unit at the shipped defaults per arrival rate (a young watchlist: 2 days of
     // arrivals) and on a full one (all tiers), with the p99 poll shift; one key at saturation.
     {

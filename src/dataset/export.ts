@@ -27,6 +27,16 @@ export interface ExportOptions {
   from?: string;
   to?: string;
   out: string;
+  /** Only these videos (`--videos <file>`). */
+  videos?: Set<string>;
+  /** Only the videos of this channel, as the vault's videos/ records them (`--channel`). */
+  channel?: string;
+  /**
+   * Every video on a regular grid (`--resample 1h|1d`): one row per grid time from its first snapshot
+   * to the export's last, the last value carried, and `observed` saying whether a snapshot was taken
+   * in the grid step ending there. Holds the selected rows in memory: narrow with the filters above.
+   */
+  resample?: '1h' | '1d';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -179,14 +189,59 @@ function csvWriter(path: string, table: AnyTableSpec): TableWriter {
   };
 }
 
+const RESAMPLE_MS = { '1h': 3_600_000, '1d': DAY_MS } as const;
+
+/** The table with the resampled exports' `observed` flag as its last column. */
+const withObserved = (t: AnyTableSpec): AnyTableSpec => ({
+  ...t,
+  columns: [...t.columns, { name: 'observed', type: 'bool', nullable: false }],
+});
+
+/** The videos `--videos` and `--channel` select (both: those in both); undefined: every video. */
+async function selectedVideos(o: ExportOptions): Promise<Set<string> | undefined> {
+  if (!o.channel) return o.videos;
+  const ofChannel = new Set<string>();
+  for (const f of await filesIn(o.provider, 'videos'))
+    for await (const rows of readParquetGroups(await o.provider.read(f.key), {
+      columns: ['video_id', 'channel_id'],
+    }))
+      for (const r of rows)
+        if (r.channel_id === o.channel && (!o.videos || o.videos.has(r.video_id as string)))
+          ofChannel.add(r.video_id as string);
+  return ofChannel;
+}
+
+/**
+ * Each video on a grid of `step` ms: from the first grid time at or after its first snapshot to the
+ * last grid time at or before the export's last snapshot. A grid row carries the last snapshot taken
+ * at or before it (taken_at becomes the grid time; due_at stays the snapshot's), and is `observed` when
+ * that snapshot was taken within the step ending at the grid time.
+ */
+export function* resampled(series: Map<string, Snapshot[]>, step: number): Generator<[Snapshot, boolean]> {
+  let end = 0;
+  for (const list of series.values()) for (const s of list) end = Math.max(end, s.taken_at);
+  end = Math.floor(end / step) * step;
+  for (const list of [...series.values()]) {
+    list.sort((a, b) => a.taken_at - b.taken_at);
+    let i = 0;
+    for (let g = Math.ceil(list[0]!.taken_at / step) * step; g <= end; g += step) {
+      while (i + 1 < list.length && list[i + 1]!.taken_at <= g) i++;
+      const s = list[i]!;
+      yield [{ ...s, taken_at: g }, s.taken_at > g - step];
+    }
+  }
+}
+
 /** Writes the export; the file appears under `out` only when complete. */
 export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
   for (const d of [o.from, o.to])
     if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d))
       throw new ValidationError([{ field: '--from/--to', message: 'expected a date as YYYY-MM-DD' }]);
-  const table = o.format === 'kaggle' ? KAGGLE_TABLE : TIDY_TABLE;
+  let table = o.format === 'kaggle' ? KAGGLE_TABLE : TIDY_TABLE;
   const fileType = o.format === 'kaggle' ? (o.fileType ?? 'csv') : 'parquet';
   const metricsFiles = await filesIn(o.provider, 'metrics', o.from, o.to);
+  const wanted = await selectedVideos(o);
+  if (o.resample) table = withObserved(table);
 
   // 1. The ids in range (one column), and the rows to expect (footers).
   const ids = new Set<string>();
@@ -200,7 +255,7 @@ export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
     sources.add(`${tag.name}/${tag.version}`);
     total += info.rows;
     for await (const rows of readParquetGroups(bytes, { columns: ['video_id'] }))
-      for (const r of rows) ids.add(r.video_id as string);
+      for (const r of rows) if (!wanted || wanted.has(r.video_id as string)) ids.add(r.video_id as string);
   }
   // 2. Their metadata, and their title changes.
   const meta = new Map<string, VideoMeta>();
@@ -236,6 +291,16 @@ export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
           },
         });
   let done = 0;
+  let written = 0;
+  const emit = async (s: Snapshot, observed?: boolean) => {
+    const m = meta.get(s.video_id);
+    const title = titleAt(m, titles.get(s.video_id), s.taken_at);
+    const row = o.format === 'kaggle' ? kaggleRow(s, m, title) : tidyRow(s, m, title);
+    await w.append(observed === undefined ? row : { ...row, observed });
+    written++;
+  };
+  // Resampling needs each video's rows together, in time order: they are gathered first.
+  const series = new Map<string, Snapshot[]>();
   try {
     for (const f of metricsFiles) {
       const bytes = await o.provider.read(f.key);
@@ -246,14 +311,20 @@ export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
       for await (const rows of readParquetGroups(bytes)) {
         for (const r of rows) {
           const s = r as unknown as Snapshot;
-          const m = meta.get(s.video_id);
-          const title = titleAt(m, titles.get(s.video_id), s.taken_at);
-          await w.append(o.format === 'kaggle' ? kaggleRow(s, m, title) : tidyRow(s, m, title));
+          if (!ids.has(s.video_id)) continue;
+          if (!o.resample) await emit(s);
+          else {
+            const list = series.get(s.video_id) ?? [];
+            series.set(s.video_id, list);
+            list.push(s);
+          }
         }
         done += rows.length;
         o.onProgress?.(done, total);
       }
     }
+    if (o.resample)
+      for (const [s, observed] of resampled(series, RESAMPLE_MS[o.resample])) await emit(s, observed);
     await w.close();
   } catch (err) {
     await rm(tmp, { force: true });
@@ -262,7 +333,7 @@ export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
   await rename(tmp, o.out);
   const result: ExportResult = {
     out: o.out,
-    rows: done,
+    rows: written,
     videos: ids.size,
     schema: schemaTag(table),
     sources: [...sources].sort(),
@@ -272,7 +343,7 @@ export async function exportDataset(o: ExportOptions): Promise<ExportResult> {
   if (fileType === 'csv')
     await writeFile(
       `${o.out}.meta.json`,
-      `${JSON.stringify({ schema: result.schema, range, rows: done, sources: result.sources, columns: table.columns, notes }, null, 2)}\n`,
+      `${JSON.stringify({ schema: result.schema, range, rows: written, sources: result.sources, columns: table.columns, notes }, null, 2)}\n`,
     );
   return result;
 }

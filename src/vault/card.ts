@@ -2,16 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTING_NOTES } from '../dataset/notes.ts';
+import { TABLES } from './compact.ts';
 import { PART_RE } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
-import {
-  type AnyTableSpec,
-  GAPS_TABLE,
-  LIFECYCLE_TABLE,
-  METRICS_TABLE,
-  RANKS_TABLE,
-  VIDEOS_TABLE,
-} from './schema.ts';
+import type { AnyTableSpec } from './schema.ts';
 
 /**
  * The vault's dataset card: README.md at its root, regenerated after each flush and compaction that
@@ -22,13 +16,7 @@ import {
  */
 
 export const CARD_KEY = 'README.md';
-export const CARD_TABLES: AnyTableSpec[] = [
-  METRICS_TABLE,
-  VIDEOS_TABLE,
-  LIFECYCLE_TABLE,
-  GAPS_TABLE,
-  RANKS_TABLE,
-];
+export const CARD_TABLES: AnyTableSpec[] = TABLES;
 /** The glob of a table's files (relative to the vault root), as `configs` and the docs give it. */
 export const tableGlob = (table: string): string => `${table}/dt=*/*.parquet`;
 

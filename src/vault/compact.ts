@@ -31,7 +31,8 @@ export interface Part {
   last: bigint;
 }
 
-const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GAPS_TABLE, RANKS_TABLE];
+/** Every table of the vault, in the order compaction (and the dataset card) goes through them. */
+export const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GAPS_TABLE, RANKS_TABLE];
 
 /**
  * A file is superseded when another file's range covers its own: that other file is a merge that

@@ -1,5 +1,11 @@
 import { gunzipSync } from 'node:zlib';
-import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import {
+  type AsyncBuffer,
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+} from 'hyparquet';
 import { PART_RE } from './parts.ts';
 import type { RangeFile, VaultObject, VaultProvider } from './provider.ts';
 
@@ -99,6 +105,77 @@ function groupMayHold(md: FileMetaData, g: number, column: string, lo: string, h
   return !(hi < min || lo > max);
 }
 
+/** The byte range of a row group's column chunks. */
+function groupRange(md: FileMetaData, g: number): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  for (const c of md.row_groups[g]!.columns) {
+    const m = c.meta_data;
+    if (!m) continue;
+    const from = Number(m.dictionary_page_offset ?? m.data_page_offset);
+    lo = Math.min(lo, from);
+    hi = Math.max(hi, from + Number(m.total_compressed_size));
+  }
+  return [lo, hi];
+}
+
+/**
+ * The rows of one row group that `keep` accepts: the group's bytes in ONE read, then the video_id
+ * column alone, then every column only for the span of rows that matched (contiguous in files sorted
+ * by video_id), so the objects built are the video's rows, not the group's.
+ */
+async function readGroup(
+  file: AsyncBuffer,
+  md: FileMetaData,
+  g: number,
+  start: number,
+  end: number,
+  keep: (id: string) => boolean,
+): Promise<Record<string, unknown>[]> {
+  const [lo, hi] = groupRange(md, g);
+  const bytes = Number.isFinite(lo) ? await file.slice(lo, hi) : null;
+  const local: AsyncBuffer = {
+    byteLength: file.byteLength,
+    slice: (s, e = file.byteLength) =>
+      bytes && s >= lo && e <= hi ? bytes.slice(s - lo, e - lo) : file.slice(s, e),
+  };
+  const ids = await parquetReadObjects({
+    file: local,
+    metadata: md,
+    compressors,
+    columns: ['video_id'],
+    rowStart: start,
+    rowEnd: end,
+  });
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < ids.length; i++)
+    if (keep(ids[i]!.video_id as string)) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  if (first < 0) return [];
+  // The other columns for the matched span; video_id is known from the first read.
+  const columns = parquetSchema(md)
+    .children.map((c) => c.element.name)
+    .filter((c) => c !== 'video_id');
+  const rows = await parquetReadObjects({
+    file: local,
+    metadata: md,
+    compressors,
+    parsers,
+    columns,
+    rowStart: start + first,
+    rowEnd: start + last + 1,
+  });
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const id = ids[first + i]!.video_id as string;
+    if (keep(id)) out.push({ video_id: id, ...rows[i] });
+  }
+  return out;
+}
+
 export function createVaultReader(provider: VaultProvider, opts: VaultReaderOptions = {}): VaultReader {
   const listTtl = opts.listTtlMs ?? 5000;
   const footers = new Lru<FileMetaData>(opts.maxFooters ?? 20_000);
@@ -156,15 +233,7 @@ export function createVaultReader(provider: VaultProvider, opts: VaultReaderOpti
         const end = start + Number(md.row_groups[g]!.num_rows);
         if (groupMayHold(md, g, 'video_id', lo, hi)) {
           counters.groupsRead++;
-          const rows = await parquetReadObjects({
-            file,
-            metadata: md,
-            compressors,
-            parsers,
-            rowStart: start,
-            rowEnd: end,
-          });
-          for (const r of rows) if (keep(r.video_id as string)) out.push(r);
+          out.push(...(await readGroup(file, md, g, start, end, keep)));
         } else counters.groupsSkipped++;
         start = end;
       }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
@@ -37,6 +37,12 @@ const datasetArgs = z
     from: calendarDate.optional(),
     to: calendarDate.optional(),
     out: z.string().min(1).optional(),
+    videos: z.string().min(1, { message: 'expected a file of video ids' }).optional(),
+    channel: z
+      .string()
+      .regex(/^UC[A-Za-z0-9_-]{22}$/, { message: 'expected a YouTube channel id (UC and 22 characters)' })
+      .optional(),
+    resample: z.enum(['1h', '1d'], { message: 'expected 1h or 1d' }).optional(),
   })
   .refine((a) => !a.from || !a.to || a.from <= a.to, { message: '--from is after --to', path: ['from'] })
   .refine((a) => a.format === 'kaggle' || a.fileType === undefined, {
@@ -56,16 +62,57 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 /** Where exports go by default: `exports/` beside VAULT_DIR (`./data/exports` by default). */
 export const exportDir = (config: Config): string => join(dirname(resolve(config.VAULT_DIR)), 'exports');
 
+/** The ids of a `--videos` file: one per line; blank lines and `#` comments are skipped. */
+export async function readVideoIds(path: string): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ValidationError([
+      { field: '--videos', message: `cannot read ${path}: ${(err as Error).message}` },
+    ]);
+  }
+  const ids = new Set<string>();
+  const bad: { field: string; message: string }[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    if (VIDEO_ID_RE.test(line)) ids.add(line);
+    else
+      bad.push({
+        field: `--videos:${i + 1}`,
+        message: `"${line.slice(0, 40)}" is not an 11-character video id`,
+      });
+  });
+  if (bad.length) throw new ValidationError(bad.slice(0, 20));
+  if (ids.size === 0)
+    throw new ValidationError([{ field: '--videos', message: `${path} lists no video id` }]);
+  return ids;
+}
+
 /**
  * `pleiades vault export --format kaggle|parquet`: a research export of a date range into one file, with
  * a progress bar on stderr when `progress` (src/dataset/export.ts).
  */
+/** The options of a research export, as the command line gives them (validated by `datasetArgs`). */
+export interface DatasetFileArgs {
+  format: string;
+  fileType?: string;
+  from?: string;
+  to?: string;
+  out?: string;
+  videos?: string;
+  channel?: string;
+  resample?: string;
+}
+
 export async function exportDatasetFile(
   config: Config,
-  args: { format: string; fileType?: string; from?: string; to?: string; out?: string },
+  args: DatasetFileArgs,
   opts: { progress?: boolean } = {},
 ): Promise<ExportResult> {
   const a = parse(datasetArgs, args);
+  const videos = a.videos ? await readVideoIds(a.videos) : undefined;
   const ext = a.format === 'parquet' || a.fileType === 'parquet' ? 'parquet' : 'csv';
   // By default under the data folder (next to a local vault, ignored by git), not the current
   // directory: an export in a checkout's root would be an untracked file the linter then reads.
@@ -94,6 +141,9 @@ export async function exportDatasetFile(
       ...(a.fileType ? { fileType: a.fileType } : {}),
       ...(a.from ? { from: a.from } : {}),
       ...(a.to ? { to: a.to } : {}),
+      ...(videos ? { videos } : {}),
+      ...(a.channel ? { channel: a.channel } : {}),
+      ...(a.resample ? { resample: a.resample } : {}),
       out,
       onProgress: (done, total) => {
         if (!bar) return;
@@ -174,23 +224,23 @@ export function vaultCommand(): Command {
       '--out <path>',
       'the file to write (default: data/exports/pleiades-<format>-<from>-<to>.<ext>, beside VAULT_DIR)',
     )
-    .action(
-      async (o: {
-        video?: string;
-        format: string;
-        fileType?: string;
-        from?: string;
-        to?: string;
-        out?: string;
-      }) => {
-        if (o.format === 'kaggle' || o.format === 'parquet') {
-          const { video: _video, ...args } = o;
-          print(await exportDatasetFile(loadConfig(), args, { progress: process.stderr.isTTY === true }));
-          return;
-        }
-        process.stdout.write(await exportVideoText(loadConfig(), { video: o.video ?? '', format: o.format }));
-      },
-    );
+    .option(
+      '--videos <file>',
+      'with --format kaggle|parquet: only the video ids listed in this file, one per line',
+    )
+    .option('--channel <id>', "with --format kaggle|parquet: only this channel's videos")
+    .option(
+      '--resample <1h|1d>',
+      'with --format kaggle|parquet: a regular grid per video, last value carried, with an observed flag',
+    )
+    .action(async (o: DatasetFileArgs & { video?: string }) => {
+      if (o.format === 'kaggle' || o.format === 'parquet') {
+        const { video: _video, ...args } = o;
+        print(await exportDatasetFile(loadConfig(), args, { progress: process.stderr.isTTY === true }));
+        return;
+      }
+      process.stdout.write(await exportVideoText(loadConfig(), { video: o.video ?? '', format: o.format }));
+    });
   cmd
     .command('verify')
     .description(
