@@ -136,8 +136,10 @@ const charts = {
           borderColor: COLORS.green,
           backgroundColor: 'rgba(52, 211, 153, 0.15)',
           fill: true,
-          cubicInterpolationMode: 'monotone',
-          pointRadius: 0,
+          // Straight segments through a dot per hour: each point is an exact hourly count, and nothing
+          // is drawn between hours that was not measured.
+          tension: 0,
+          pointRadius: 2,
           pointHitRadius: 8,
         },
       ],
