@@ -41,7 +41,9 @@ export async function readRoster(
   prefix: string,
 ): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const [fp, pool] of Object.entries(await redis.hgetall(hydraKeys(prefix).roster)))
-    (out[pool] ??= []).push(fp);
+  for (const [fp, pool] of Object.entries(await redis.hgetall(hydraKeys(prefix).roster))) {
+    out[pool] ??= [];
+    out[pool].push(fp);
+  }
   return out;
 }
