@@ -46,6 +46,8 @@ interface QueueInfo {
   name: string;
   paused: boolean;
   counts: Record<string, number>;
+  /** Job schedulers of the queue: each keeps its next run as one delayed job. */
+  scheduled?: number;
 }
 
 const COLORS = {
@@ -320,7 +322,8 @@ function renderQueues(list: QueueInfo[]): void {
     list.map((q) => (q.paused ? `${q.name} (paused)` : q.name)),
     list.map((q) => c(q, 'waiting') + c(q, 'prioritized') + c(q, 'waiting-children')),
     list.map((q) => c(q, 'active')),
-    list.map((q) => c(q, 'delayed')),
+    // A scheduler's next run is not work waiting: only retries and delayed jobs beyond it count.
+    list.map((q) => Math.max(0, c(q, 'delayed') - (q.scheduled ?? 0))),
     list.map((q) => c(q, 'failed')),
   );
 }
