@@ -89,8 +89,13 @@ export function apiRouter(deps: DashboardDeps): Router {
     const list = await Promise.all(
       QUEUE_NAMES.map(async (name: QueueName) => {
         const q = queues.get(name);
-        const [counts, paused] = await Promise.all([q.getJobCounts(), q.isPaused()]);
-        return { name, paused, counts };
+        const [counts, paused, scheduled] = await Promise.all([
+          q.getJobCounts(),
+          q.isPaused(),
+          q.getJobSchedulersCount(),
+        ]);
+        // `scheduled`: the job schedulers' next runs, counted among the delayed jobs by BullMQ.
+        return { name, paused, counts, scheduled };
       }),
     );
     res.json({ queues: list });

@@ -39,7 +39,19 @@ export function createLogger(
       streamWrite: (s) => scrubText(s),
     },
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } }
+      ? {
+          // One line per event for people: time, level, message, then the fields; the process's
+          // pid, host and name are the same on every line.
+          transport: {
+            target: 'pino-pretty',
+            options: {
+              colorize: true,
+              singleLine: true,
+              translateTime: 'SYS:HH:MM:ss',
+              ignore: 'pid,hostname,name',
+            },
+          },
+        }
       : {}),
   });
 }

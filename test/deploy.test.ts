@@ -179,7 +179,17 @@ describe('docker-compose.yml', () => {
     ).toBeDefined();
     expect(resolved.error).toBeUndefined();
     expect(Object.keys(obj(resolved.services)).sort()).toEqual(
-      ['dashboard', 'migrate', 'postgres', 'redis', 'scheduler', 'simulator', 'worker'].sort(),
+      [
+        'dashboard',
+        'grafana',
+        'migrate',
+        'postgres',
+        'prometheus',
+        'redis',
+        'scheduler',
+        'simulator',
+        'worker',
+      ].sort(),
     );
   });
 
@@ -246,11 +256,13 @@ describe('docker-compose.yml', () => {
     expect(obj(obj(services.migrate).depends_on).postgres).toEqual({ condition: 'service_healthy' });
   });
 
-  it('serves the dashboard on port 3000 and the simulator only in its profile', () => {
+  it('serves the dashboard on port 3000, the simulator and monitoring only in their profiles', () => {
     expect(String(obj(services.dashboard).ports)).toMatch(/:3000$/);
     expect(obj(services.simulator).profiles).toEqual(['simulator']);
+    const monitoring = ['prometheus', 'grafana'];
+    for (const name of monitoring) expect(obj(services[name]).profiles, name).toEqual(['monitoring']);
     for (const [name, s] of Object.entries(services))
-      if (name !== 'simulator') expect(obj(s).profiles, name).toBeUndefined();
+      if (name !== 'simulator' && !monitoring.includes(name)) expect(obj(s).profiles, name).toBeUndefined();
   });
 
   it('holds no secret: every secret-looking value is interpolated from .env', () => {

@@ -49,6 +49,8 @@ interface QueueInfo {
   name: string;
   paused: boolean;
   counts: Record<string, number>;
+  /** Job schedulers of the queue: each keeps its next run as one delayed job. */
+  scheduled?: number;
 }
 
 const COLORS = {
@@ -125,8 +127,10 @@ const charts = {
           borderColor: COLORS.green,
           backgroundColor: 'rgba(52, 211, 153, 0.15)',
           fill: true,
-          cubicInterpolationMode: 'monotone',
-          pointRadius: 0,
+          // Straight segments through a dot per hour: each point is an exact hourly count, and nothing
+          // is drawn between hours that was not measured.
+          tension: 0,
+          pointRadius: 2,
           pointHitRadius: 8,
         },
       ],
@@ -307,7 +311,8 @@ function renderQueues(list: QueueInfo[]): void {
     list.map((q) => (q.paused ? `${q.name} (paused)` : q.name)),
     list.map((q) => c(q, 'waiting') + c(q, 'prioritized') + c(q, 'waiting-children')),
     list.map((q) => c(q, 'active')),
-    list.map((q) => c(q, 'delayed')),
+    // A scheduler's next run is not work waiting: only retries and delayed jobs beyond it count.
+    list.map((q) => Math.max(0, c(q, 'delayed') - (q.scheduled ?? 0))),
     list.map((q) => c(q, 'failed')),
   );
 }

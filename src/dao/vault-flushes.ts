@@ -112,6 +112,23 @@ export async function tryVaultLock(db: Queryable): Promise<boolean> {
   return r.rows[0]!.ok;
 }
 
+/**
+ * Waits up to `waitMs` for the vault lock (Postgres grants it to waiters in turn as it is released, so
+ * a compaction is not starved by flushes that try every second). False when the time ran out.
+ */
+export async function waitVaultLock(db: Queryable, waitMs: number): Promise<boolean> {
+  await db.query("SELECT set_config('lock_timeout', $1, false)", [`${Math.max(1, Math.round(waitMs))}ms`]);
+  try {
+    await db.query('SELECT pg_advisory_lock($1)', [VAULT_LOCK]);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '55P03') return false; // lock_not_available
+    throw err;
+  } finally {
+    await db.query('RESET lock_timeout');
+  }
+}
+
 export async function releaseVaultLock(db: Queryable): Promise<void> {
   await db.query('SELECT pg_advisory_unlock($1)', [VAULT_LOCK]);
 }

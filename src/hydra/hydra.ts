@@ -35,6 +35,11 @@ export interface HydraOptions {
   /** rateLimitExceeded: how long a key cools (doubling per strike), and how many strikes one call takes. */
   cooling?: { baseMs?: number; maxMs?: number; attempts?: number };
   random?: () => number;
+  /**
+   * Keys known only by fingerprint (pool → fingerprints), for a read-only view: `keys()` and
+   * `remaining()` report them; `call()` cannot use them. `pleiades keys` reads them from the roster.
+   */
+  fingerprints?: Record<string, string[]>;
 }
 
 export type KeyHealth = 'ok' | 'cooling' | 'exhausted' | 'disabled';
@@ -102,6 +107,11 @@ export function createHydra(o: HydraOptions): Hydra {
       if (!fingerprints[pool].includes(fp)) fingerprints[pool].push(fp);
     }
   }
+  for (const [pool, fps] of Object.entries(o.fingerprints ?? {}))
+    fingerprints[pool] = [...new Set([...(fingerprints[pool] ?? []), ...fps])];
+  // The roster: which fingerprints this process uses, for views elsewhere (never a key).
+  const roster = Object.entries(fingerprints).flatMap(([pool, fps]) => fps.map((fp) => [fp, pool]));
+  if (roster.length && keyOf.size) redis.hset(names.roster, Object.fromEntries(roster)).catch(() => {});
 
   const emit = (e: HydraEvent): void => {
     try {

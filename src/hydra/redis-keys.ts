@@ -9,6 +9,8 @@
  * - `<prefix>:hydra:used:<day>` hash per Pacific day, expiring a day after it ends: `<fp>:<bucket>`
  *                               (units charged), `low:<pool>:<bucket>` (quota.low already raised).
  * - `<prefix>:hydra:rps:<fp>`   rate-limiter-flexible's per-second window of one key.
+ * - `<prefix>:hydra:roster`     hash `<fp>` → pool: the keys some process used, by fingerprint, so that
+ *                               `pleiades keys` can show a pool it does not hold (the demo's simulator keys).
  *
  * Usage is counted per key, not per pool: YouTube counts a key's quota once, even if the key is listed
  * in two pools.
@@ -17,6 +19,7 @@ export interface HydraKeys {
   state: string;
   used(day: string): string;
   rpsPrefix: string;
+  roster: string;
   /** Everything Hydra owns, for tests and cleanup. */
   pattern: string;
 }
@@ -27,6 +30,20 @@ export function hydraKeys(prefix: string): HydraKeys {
     state: `${base}:state`,
     used: (day) => `${base}:used:${day}`,
     rpsPrefix: `${base}:rps`,
+    roster: `${base}:roster`,
     pattern: `${base}:*`,
   };
+}
+
+/** The roster (pool → fingerprints) that processes using Hydra under this prefix wrote. */
+export async function readRoster(
+  redis: { hgetall(key: string): Promise<Record<string, string>> },
+  prefix: string,
+): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const [fp, pool] of Object.entries(await redis.hgetall(hydraKeys(prefix).roster))) {
+    out[pool] ??= [];
+    out[pool].push(fp);
+  }
+  return out;
 }

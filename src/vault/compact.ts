@@ -31,6 +31,9 @@ export interface Part {
   last: bigint;
 }
 
+/** How long a compaction waits for a running flush before it gives up (and its job retries). */
+const COMPACT_LOCK_WAIT_MS = 120_000;
+
 /** Every table of the vault, in the order compaction (and the dataset card) goes through them. */
 export const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GAPS_TABLE, RANKS_TABLE];
 
@@ -55,30 +58,35 @@ export function splitSuperseded(parts: Part[]): { live: Part[]; superseded: Part
 export async function compactVault(
   pool: Pool,
   ctx: VaultContext,
-  opts: FlushOptions & { date?: string },
+  opts: FlushOptions & { date?: string; lockWaitMs?: number },
 ): Promise<CompactedPartition[]> {
-  const result = await withVaultLock(pool, async () => {
-    // A flush recorded but unfinished may still rewrite its file: finish it before merging anything.
-    await finishPendingFlushes(pool, ctx, opts);
-    const today = utcDay(opts.clock.now());
-    const done: CompactedPartition[] = [];
-    for (const table of TABLES) {
-      const byDay = new Map<string, Part[]>();
-      for (const o of await ctx.provider.list(`${table.name}/`)) {
-        const p = parsePart(table.name, o);
-        if (!p) continue;
-        if (opts.date ? p.day !== opts.date : p.day >= today) continue;
-        const list = byDay.get(p.day) ?? [];
-        byDay.set(p.day, list);
-        list.push(p.part);
+  const result = await withVaultLock(
+    pool,
+    async () => {
+      // A flush recorded but unfinished may still rewrite its file: finish it before merging anything.
+      await finishPendingFlushes(pool, ctx, opts);
+      const today = utcDay(opts.clock.now());
+      const done: CompactedPartition[] = [];
+      for (const table of TABLES) {
+        const byDay = new Map<string, Part[]>();
+        for (const o of await ctx.provider.list(`${table.name}/`)) {
+          const p = parsePart(table.name, o);
+          if (!p) continue;
+          if (opts.date ? p.day !== opts.date : p.day >= today) continue;
+          const list = byDay.get(p.day) ?? [];
+          byDay.set(p.day, list);
+          list.push(p.part);
+        }
+        for (const [day, parts] of [...byDay].sort()) {
+          const r = await compactPartition(ctx, table, day, parts);
+          if (r) done.push(r);
+        }
       }
-      for (const [day, parts] of [...byDay].sort()) {
-        const r = await compactPartition(ctx, table, day, parts);
-        if (r) done.push(r);
-      }
-    }
-    return done;
-  });
+      return done;
+    },
+    // Flushes come every few seconds on a busy system: queue behind them rather than fail and retry.
+    opts.lockWaitMs ?? COMPACT_LOCK_WAIT_MS,
+  );
   if (result === null) throw new VaultBusyError('a vault flush or compaction is running; try again shortly');
   return result;
 }

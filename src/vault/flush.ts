@@ -18,6 +18,7 @@ import {
   pendingFlushes,
   releaseVaultLock,
   tryVaultLock,
+  waitVaultLock,
 } from '../dao/vault-flushes.ts';
 import { markVideosVaulted, readVideosForVault, videosToVault } from '../dao/vault-videos.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
@@ -34,10 +35,15 @@ export const METRICS_KEY = ['video_id', 'due_at'] as const;
  * Runs `fn` holding the vault lock; null when another process holds it. The lock lives on one
  * dedicated connection for the whole run.
  */
-export async function withVaultLock<T>(pool: Pool, fn: () => Promise<T>): Promise<T | null> {
+export async function withVaultLock<T>(
+  pool: Pool,
+  fn: () => Promise<T>,
+  /** How long to wait for a flush or compaction in progress (0: give up at once). */
+  waitMs = 0,
+): Promise<T | null> {
   const client = await pool.connect();
   try {
-    if (!(await tryVaultLock(client))) return null;
+    if (!(await (waitMs > 0 ? waitVaultLock(client, waitMs) : tryVaultLock(client)))) return null;
     try {
       return await fn();
     } finally {

@@ -9,11 +9,12 @@ import { recordedFlushRanges } from '../../../src/dao/vault-flushes.ts';
 import { type ExportResult, exportDataset } from '../../../src/dataset/export.ts';
 import { COUNTING_NOTES } from '../../../src/dataset/notes.ts';
 import { createPool } from '../../../src/db/pool.ts';
-import { ValidationError } from '../../../src/errors/index.ts';
+import { NotFoundError, ValidationError } from '../../../src/errors/index.ts';
 import { createLogger } from '../../../src/log.ts';
 import { createVault, historyToCsv, historyToJson } from '../../../src/vault/index.ts';
 import { verifyVault } from '../../../src/vault/verify.ts';
 import { VIDEO_ID_RE } from '../../../src/video-id.ts';
+import { answer, humanBytes } from '../output.ts';
 
 const exportArgs = z.object({
   video: z.string().regex(VIDEO_ID_RE, { message: 'expected an 11-character YouTube video id' }),
@@ -165,6 +166,9 @@ export async function exportVideoText(
   const a = parse(exportArgs, args);
   const vault = createVault(config, createLogger({ level: 'silent' }));
   const rows = await vault.exportVideo(a.video);
+  // Nothing to print is an answer too: "not found", exit code 1 (a bare CSV header would look like success).
+  if (rows.length === 0)
+    throw new NotFoundError([{ field: '--video', message: `the vault holds no snapshot of ${a.video}` }]);
   return a.format === 'csv' ? historyToCsv(rows) : `${historyToJson(rows)}\n`;
 }
 
@@ -193,20 +197,36 @@ export function vaultCommand(): Command {
     .command('flush')
     .description('write staged snapshots and ready video metadata to the vault now')
     .option('--if-due', 'only when VAULT_FLUSH_ROWS are staged or VAULT_FLUSH_INTERVAL_S has passed')
-    .action((o: { ifDue?: boolean }) =>
+    .option('--json', 'print JSON')
+    .action((o: { ifDue?: boolean; json?: boolean }) =>
       withVault(async ({ vault, pool }) => {
-        print(await vault.flush(pool, { clock: systemClock, force: !o.ifDue }));
+        answer(o, await vault.flush(pool, { clock: systemClock, force: !o.ifDue }), (r) =>
+          r.skipped === 'busy'
+            ? 'another flush or compaction is running; nothing written'
+            : r.files === 0 && !r.eventFiles
+              ? 'nothing to flush'
+              : `wrote ${r.files} files: ${r.rows.toLocaleString('en')} snapshots, ${r.videos.toLocaleString('en')} videos, ${(r.events ?? 0).toLocaleString('en')} events`,
+        );
       }),
     );
   cmd
     .command('compact')
     .description("merge each finished day's files into one (or only --date's)")
     .option('--date <YYYY-MM-DD>', 'the day partition to compact (UTC)')
-    .action((o: { date?: string }) =>
+    .option('--json', 'print JSON')
+    .action((o: { date?: string; json?: boolean }) =>
       withVault(async ({ vault, pool }) => {
-        const a = parse(compactArgs, o);
+        const a = parse(compactArgs, { date: o.date });
         const parts = await vault.compact(pool, { clock: systemClock, ...(a.date ? { date: a.date } : {}) });
-        print({ compacted: parts });
+        answer(o, { compacted: parts }, (r) =>
+          r.compacted.length === 0
+            ? 'nothing to compact: every finished day is one file already'
+            : r.compacted
+                .map(
+                  (p) => `${p.dataset} ${p.day}: ${p.inputs} files → 1 (${p.rows.toLocaleString('en')} rows)`,
+                )
+                .join('\n'),
+        );
       }),
     );
   cmd
@@ -265,9 +285,14 @@ export function vaultCommand(): Command {
   cmd
     .command('size')
     .description('bytes the vault holds')
-    .action(async () => {
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
       const vault = createVault(loadConfig(), createLogger({ level: 'silent' }));
-      print({ provider: vault.describe(), bytes: await vault.sizeBytes() });
+      answer(
+        o,
+        { provider: vault.describe(), bytes: await vault.sizeBytes() },
+        (r) => `${humanBytes(r.bytes)} in ${r.provider}`,
+      );
     });
   return cmd;
 }
