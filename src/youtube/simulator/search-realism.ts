@@ -122,9 +122,8 @@ export function otherResults(
 
 /** A playlist id for a channel's synthetic public playlist (PL + 32 characters, as YouTube's). */
 export function playlistIdOf(ch: ChannelInfo): string {
-  return `PL${Buffer.from(`${ch.id.slice(2, 22)}pl`)
-    .toString('base64url')
-    .slice(0, 32)}`;
+  const body = Buffer.from(`${ch.id}:playlist`).toString('base64url');
+  return `PL${body.slice(0, 32)}`;
 }
 
 /**
