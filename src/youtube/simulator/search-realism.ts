@@ -179,7 +179,6 @@ export function otherResultResource(o: OtherResult, withSnippet: boolean): Recor
       thumbnails: channelThumbs(ch),
       channelTitle: ch.title,
       liveBroadcastContent: 'none',
-      publishTime: published,
     };
   }
   return out;
