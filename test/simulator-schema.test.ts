@@ -72,7 +72,10 @@ function check(value: unknown, shape: Shape, path: string, problems: string[]): 
     }
     case 'array':
       if (!Array.isArray(value)) problems.push(`${path}: not an array`);
-      else value.forEach((v, i) => check(v, shape.of, `${path}[${i}]`, problems));
+      else
+        value.forEach((v, i) => {
+          check(v, shape.of, `${path}[${i}]`, problems);
+        });
       return;
     case 'map':
       if (typeof value !== 'object') problems.push(`${path}: not an object`);

@@ -29,7 +29,7 @@ export interface SearchRealism {
 
 export const REALISTIC_SEARCH: SearchRealism = {
   perfect: false,
-  indexDelayMedianMin: 45,
+  indexDelayMedianMin: 60,
   indexDelaySigma: 1,
   neverIndexedFraction: 0.02,
   relevanceWordShare: 0.5,
