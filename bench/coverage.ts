@@ -79,11 +79,12 @@ export function coverage(
 
 /**
  * Search's recall on its own queries: of the day's public videos carrying every word of a query the
- * Hunter ran, the share that search found (by any page of any query).
+ * Hunter ran, the share that search returned (on any page of any query: the rank history), whichever
+ * route found it first.
  */
 export function searchRecall(
   world: World,
-  log: DiscoveryLog,
+  returned: Set<string>,
   queries: string[],
   dayStart: number,
   dayEnd: number,
@@ -107,7 +108,7 @@ export function searchRecall(
     const words = new Set(world.wordIds(i));
     if (!sets.some((ws) => ws.every((w) => words.has(w)))) continue;
     matching++;
-    if (log.found.get(videoKey(world.videoIdAt(i)))?.route === 'search') found++;
+    if (returned.has(videoKey(world.videoIdAt(i)))) found++;
   }
   return { matching, found };
 }

@@ -73,7 +73,7 @@ async function drain(
   }
 }
 
-async function runDay(
+export async function runDay(
   scenario: Scenario,
   world: { channels: number; videosPerDay: number },
 ): Promise<DayRun> {
@@ -167,11 +167,16 @@ async function runDay(
     const queries = (
       await ctx.pool.query<{ query: string }>('SELECT query FROM search_queue WHERE pages_fetched > 0')
     ).rows.map((r) => r.query);
+    const returned = new Set(
+      (
+        await ctx.pool.query<{ id: bigint }>('SELECT DISTINCT unnest(video_ids) AS id FROM rank_staging')
+      ).rows.map((r) => String(r.id)),
+    );
     return {
       ...(covering
         ? {
             coverage: coverage(sim.world, log, all, DAY_START, end, videoKey),
-            recall: searchRecall(sim.world, log, queries, DAY_START, end, videoKey),
+            recall: searchRecall(sim.world, returned, queries, DAY_START, end, videoKey),
           }
         : {}),
       backfillUnits: before?.units ?? 0,
