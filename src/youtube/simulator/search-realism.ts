@@ -49,13 +49,23 @@ export const PERFECT_SEARCH: SearchRealism = {
   playlistResults: 0,
 };
 
-export type SearchRealismOption = 'perfect' | 'realistic' | Partial<SearchRealism>;
+/** A knob set by name ('perfect', 'realistic': the default) or as overrides of either. */
+export type RealismOption<T> = 'perfect' | 'realistic' | Partial<T>;
 
-export function searchRealism(o: SearchRealismOption | undefined): SearchRealism {
-  if (o === 'perfect') return PERFECT_SEARCH;
-  if (o === undefined || o === 'realistic') return REALISTIC_SEARCH;
-  return { ...(o.perfect ? PERFECT_SEARCH : REALISTIC_SEARCH), ...o };
+export function resolveRealism<T extends { perfect: boolean }>(
+  o: RealismOption<T> | undefined,
+  realistic: T,
+  perfect: T,
+): T {
+  if (o === 'perfect') return perfect;
+  if (o === undefined || o === 'realistic') return realistic;
+  return { ...(o.perfect ? perfect : realistic), ...o };
 }
+
+export type SearchRealismOption = RealismOption<SearchRealism>;
+
+export const searchRealism = (o: SearchRealismOption | undefined): SearchRealism =>
+  resolveRealism(o, REALISTIC_SEARCH, PERFECT_SEARCH);
 
 const SALT_NEVER = 0x1d3;
 const SALT_DELAY = 0x1d4;
