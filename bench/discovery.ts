@@ -5,13 +5,15 @@ import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
 import { HOUR_MS, ManualClock, pacificDay } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { discoveryOnDay, type RouteDay } from '../src/dao/discovery-daily.ts';
-import { countChannelsByState } from '../src/dao/followed-channels.ts';
+import { countChannelsByState, followChannels } from '../src/dao/followed-channels.ts';
 import { addToSearchQueue } from '../src/dao/search-queue.ts';
 import { silentLogger } from '../src/log.ts';
+import { videoIdToBigInt } from '../src/video-id.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
 import { dispatchHunter } from '../workers/hunter-dispatch.ts';
 import { startWorkers } from '../workers/runtime.ts';
 import { ingestAnnounced, subscribeChannels } from '../workers/websub.ts';
+import { type Coverage, coverage, coverageFigures, DiscoveryLog, searchRecall } from './coverage.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';
 import { benchRedis, log, sleep } from './procs.ts';
@@ -29,9 +31,17 @@ const KEY = 'AIzaSy-discovery-bench-the-only-key-00';
 // A Pacific midnight (08:00 UTC in November): the run is one whole quota day.
 const DAY_START = Date.UTC(2026, 10, 25, 8);
 
-type Scenario = 'search' | 'channels' | 'websub';
+/**
+ * `coverage`: every channel of the world followed (and subscribed, and polled once for its backfill) in
+ * the hour before the day, then all routes in 10-minute steps: what share of the day's uploads each
+ * route finds within 1 h and 24 h, in the realistic simulator (search and hub as imperfect as YouTube's).
+ */
+type Scenario = 'search' | 'channels' | 'websub' | 'coverage';
 
 interface DayRun {
+  coverage?: Coverage;
+  recall?: { matching: number; found: number };
+  backfillUnits: number;
   routes: Record<'search' | 'channel' | 'websub', RouteDay>;
   searchCalls: number;
   unitsCharged: number;
@@ -63,7 +73,7 @@ async function drain(
   }
 }
 
-async function runDay(
+export async function runDay(
   scenario: Scenario,
   world: { channels: number; videosPerDay: number },
 ): Promise<DayRun> {
@@ -71,7 +81,11 @@ async function runDay(
   const redis = await benchRedis();
   const clock = new ManualClock(DAY_START);
   const [simPort, dashPort] = [await freePort(), await freePort()];
-  const websub = scenario === 'websub';
+  const websub = scenario === 'websub' || scenario === 'coverage';
+  const covering = scenario === 'coverage';
+  const stepMs = covering ? 10 * 60_000 : HOUR_MS;
+  const log = new DiscoveryLog();
+  if (covering) clock.set(DAY_START - HOUR_MS);
   const config = loadConfig(
     {
       DATABASE_URL: db.url,
@@ -115,25 +129,57 @@ async function runDay(
       ctx.simulator!.world.popularWords(5).map((query) => ({ query, origin: 'seed' as const, priority: 10 })),
       new Date(clock.now()),
     );
-    for (let h = 0; h < 24; h++) {
-      await dispatchHunter(ctx.deps);
-      await drain(ctx, ['hunter']);
+    const sim = ctx.simulator!;
+    if (covering) {
+      // the day before: follow every channel, subscribe, and poll each once (its backfill)
+      await followChannels(ctx.pool, sim.world.channelIds(), new Date(clock.now()));
+      while ((await subscribeChannels(ctx.deps)).requested > 0) await sim.hub!.settled();
       await dispatchChannels(ctx.deps);
       await drain(ctx, ['channel-poll']);
+      await log.note(ctx.pool, 'channel', clock.now());
+      clock.set(DAY_START);
+    }
+    for (let t = DAY_START; t < DAY_START + 24 * HOUR_MS; t += stepMs) {
+      await dispatchHunter(ctx.deps);
+      await drain(ctx, ['hunter']);
+      await log.note(ctx.pool, 'search', clock.now());
+      await dispatchChannels(ctx.deps);
+      await drain(ctx, ['channel-poll']);
+      await log.note(ctx.pool, 'channel', clock.now());
       if (websub) {
         await subscribeChannels(ctx.deps);
-        await ctx.simulator!.hub!.settled();
-        await ctx.simulator!.hub!.deliver();
+        await sim.hub!.settled();
+        await sim.hub!.deliver();
         while ((await ingestAnnounced(ctx.deps, { limit: 5000 })).claimed > 0);
+        await log.note(ctx.pool, 'websub', clock.now());
       }
-      clock.advance(HOUR_MS);
+      clock.advance(stepMs);
     }
     clock.advance(-1); // the day's last millisecond
     const day = pacificDay(DAY_START);
     const routes = await discoveryOnDay(ctx.pool, day);
-    const stats = ctx.simulator!.stats();
+    const stats = sim.stats();
     const k = Object.values(stats.keys)[0]?.[day];
+    const before = Object.values(stats.keys)[0]?.[pacificDay(DAY_START - HOUR_MS)];
+    const videoKey = (id: string) => String(videoIdToBigInt(id));
+    const end = DAY_START + 24 * HOUR_MS;
+    const all = new Set(sim.world.channelIds().map((_, c) => c));
+    const queries = (
+      await ctx.pool.query<{ query: string }>('SELECT query FROM search_queue WHERE pages_fetched > 0')
+    ).rows.map((r) => r.query);
+    const returned = new Set(
+      (
+        await ctx.pool.query<{ id: bigint }>('SELECT DISTINCT unnest(video_ids) AS id FROM rank_staging')
+      ).rows.map((r) => String(r.id)),
+    );
     return {
+      ...(covering
+        ? {
+            coverage: coverage(sim.world, log, all, DAY_START, end, videoKey),
+            recall: searchRecall(sim.world, returned, queries, DAY_START, end, videoKey),
+          }
+        : {}),
+      backfillUnits: before?.units ?? 0,
       routes,
       searchCalls: k?.searchCalls ?? 0,
       unitsCharged: k?.units ?? 0,
@@ -159,7 +205,7 @@ export async function benchDiscovery(opts: { quick?: boolean } = {}): Promise<Fi
     : { channels: 2000, videosPerDay: 40_000 };
   const how = `1 simulated day, 1 key (100 search calls, 10,000 units), world of ${world.channels} channels publishing ${world.videosPerDay.toLocaleString('en-US')} videos/day`;
   const runs = {} as Record<Scenario, DayRun>;
-  for (const s of ['search', 'channels', 'websub'] as Scenario[]) {
+  for (const s of ['search', 'channels', 'websub', 'coverage'] as Scenario[]) {
     log(`discovery: ${s}…`);
     runs[s] = await runDay(s, world);
     log(
@@ -173,7 +219,17 @@ export async function benchDiscovery(opts: { quick?: boolean } = {}): Promise<Fi
   const fresh = (r: DayRun['routes']) => r.search.freshVideos + r.channel.freshVideos + r.websub.freshVideos;
   const withinBuckets = (r: DayRun) =>
     r.quotaExceeded === 0 && r.searchCalls <= 100 && r.unitsCharged <= 10_000;
+  const cov = runs.coverage;
+  const coverageFigs = coverageFigures(cov.coverage!, {
+    how: `${how}; every channel followed and subscribed the day before; realistic search and hub; 10-minute steps`,
+    freshUnits: cov.unitsCharged,
+    backfillUnits: cov.backfillUnits,
+    recall: cov.recall!,
+    withinBuckets: withinBuckets(cov),
+    bucketsHow: `${cov.searchCalls} search calls, ${cov.unitsCharged} units in the day (${cov.backfillUnits} the day before), ${cov.quotaExceeded} quotaExceeded, ${cov.seconds.toFixed(0)} s`,
+  });
   return [
+    ...coverageFigs,
     {
       name: 'discovery: search alone, new videos/day',
       value: alone.newVideos,
@@ -235,6 +291,7 @@ export async function benchDiscovery(opts: { quick?: boolean } = {}): Promise<Fi
       goal: '0 (≤ 100 search calls, ≤ 10,000 units, no quotaExceeded)',
       ok: Object.values(runs).every(withinBuckets),
       how: Object.entries(runs)
+        .filter(([k]) => k !== 'coverage')
         .map(([k, r]) => `${k}: ${r.searchCalls} calls, ${r.unitsCharged} units, ${r.seconds.toFixed(0)} s`)
         .join('; '),
     },

@@ -44,7 +44,11 @@ beforeAll(async () => {
       TRACKER_MISSES_BEFORE_GONE: '3',
       TIER_VELOCITY_ENABLED: 'false',
     },
-    simulator: { world: { videosPerDay: 3000, historyDays: 40, deletedFraction: 0, privateFraction: 0 } },
+    // exact search (every word, indexed at once): the test counts what the Hunter must find
+    simulator: {
+      search: 'perfect',
+      world: { videosPerDay: 3000, historyDays: 40, deletedFraction: 0, privateFraction: 0 },
+    },
   });
 });
 afterAll(async () => {

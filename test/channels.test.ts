@@ -47,6 +47,7 @@ const system = (channels: boolean) =>
       DISCOVERY_SHARE_TRACKING: '0.58',
     },
     simulator: {
+      search: 'perfect',
       keys: [KEY],
       hub: false,
       world: {

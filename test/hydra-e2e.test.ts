@@ -48,7 +48,12 @@ async function setup(o: {
   timeoutMs?: number;
 }) {
   const clock = new ManualClock(start);
-  const sim: Simulator = await startSimulator({ clock, keys: o.simKeys ?? o.keys, ...o.sim });
+  const sim: Simulator = await startSimulator({
+    clock,
+    keys: o.simKeys ?? o.keys,
+    search: 'perfect',
+    ...o.sim,
+  });
   open.push(sim);
   const client: YouTubeClient = createYouTubeClient({ rootUrl: sim.url, timeoutMs: o.timeoutMs ?? 5_000 });
   const events: HydraEvent[] = [];

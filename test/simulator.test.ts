@@ -63,7 +63,8 @@ async function gaxiosFailure(p: Promise<unknown>) {
 }
 
 describe('shapes', async () => {
-  const s = await sim();
+  // exact matches, every word required, indexed at once: these assertions need the perfect index
+  const s = await sim({ search: 'perfect' });
   const yt = createYouTubeClient({ rootUrl: s.url });
   const K = key('a');
 

@@ -15,6 +15,7 @@ import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
 import { subscribeChannels } from '../workers/websub.ts';
 import { drain, failedJobs } from './helpers/queues.ts';
+import { freePort } from './helpers/reliability.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
 
 /**
@@ -24,14 +25,6 @@ import { startTestSystem, type TestSystem } from './helpers/system.ts';
 const KEY = 'AIzaSy-websub-realism-the-only-key-000';
 const SECRET = 'websub-realism-secret-0123456789abcd';
 const START = Date.UTC(2026, 10, 25, 9);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 let s: TestSystem;
 let dash: RunningDashboard;

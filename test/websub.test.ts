@@ -16,6 +16,7 @@ import { videoIdToBigInt } from '../src/video-id.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
 import { subscribeChannels } from '../workers/websub.ts';
 import { drain, failedJobs } from './helpers/queues.ts';
+import { freePort } from './helpers/reliability.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
 
 /**
@@ -27,14 +28,6 @@ const KEY = 'AIzaSy-websub-test-the-only-key-000000';
 const SECRET = 'websub-test-secret-0123456789abcdef';
 const LEASE_S = 3600;
 const START = Date.UTC(2026, 10, 25, 9);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 let s: TestSystem;
 let dash: RunningDashboard;

@@ -45,7 +45,6 @@ export const searchResultSchema = z.object({
       thumbnails,
       channelTitle: z.string(),
       liveBroadcastContent: z.string(),
-      publishTime: time.optional(),
     })
     .optional(),
 });

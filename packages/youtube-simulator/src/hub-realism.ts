@@ -1,4 +1,5 @@
 import { hash2, normal, unit2 } from './rng.ts';
+import { type RealismOption, resolveRealism } from './search-realism.ts';
 
 /**
  * How YouTube's hub departs from a perfect one (docs/simulator.md names the public observation behind
@@ -37,13 +38,10 @@ export const PERFECT_HUB: HubRealism = {
   dropRate: 0,
 };
 
-export type HubRealismOption = 'perfect' | 'realistic' | Partial<HubRealism>;
+export type HubRealismOption = RealismOption<HubRealism>;
 
-export function hubRealism(o: HubRealismOption | undefined): HubRealism {
-  if (o === 'perfect') return PERFECT_HUB;
-  if (o === undefined || o === 'realistic') return REALISTIC_HUB;
-  return { ...(o.perfect ? PERFECT_HUB : REALISTIC_HUB), ...o };
-}
+export const hubRealism = (o: HubRealismOption | undefined): HubRealism =>
+  resolveRealism(o, REALISTIC_HUB, PERFECT_HUB);
 
 /**
  * When the hub sends the notification of one event (an upload, or change `key` of a video), as

@@ -70,6 +70,8 @@ export interface Simulator {
   setFaults(f: Faults): void;
   addKey(key: string): void;
   setVideoState(id: string, s: VideoState): void;
+  /** The owner renames a video (the hub pushes the update). */
+  setVideoTitle(id: string, title: string): void;
   world: World;
   /** The WebSub hub (`${url}/websub/hub`), unless turned off. */
   hub: WebSubHub | null;
@@ -113,6 +115,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       state.keys?.add(key);
     },
     setVideoState: (id, s) => world.setVideoState(id, s),
+    setVideoTitle: (id, title) => world.setVideoTitle(id, title),
     hub: state.hub,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -149,7 +149,6 @@ export function searchResultResource(world: World, i: number, withSnippet: boole
       thumbnails: searchThumbnails(id),
       channelTitle: d.channel.title,
       liveBroadcastContent: 'none',
-      publishTime: published,
     };
   }
   return out;

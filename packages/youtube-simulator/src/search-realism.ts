@@ -29,7 +29,7 @@ export interface SearchRealism {
 
 export const REALISTIC_SEARCH: SearchRealism = {
   perfect: false,
-  indexDelayMedianMin: 45,
+  indexDelayMedianMin: 60,
   indexDelaySigma: 1,
   neverIndexedFraction: 0.02,
   relevanceWordShare: 0.5,
@@ -49,13 +49,23 @@ export const PERFECT_SEARCH: SearchRealism = {
   playlistResults: 0,
 };
 
-export type SearchRealismOption = 'perfect' | 'realistic' | Partial<SearchRealism>;
+/** A knob set by name ('perfect', 'realistic': the default) or as overrides of either. */
+export type RealismOption<T> = 'perfect' | 'realistic' | Partial<T>;
 
-export function searchRealism(o: SearchRealismOption | undefined): SearchRealism {
-  if (o === 'perfect') return PERFECT_SEARCH;
-  if (o === undefined || o === 'realistic') return REALISTIC_SEARCH;
-  return { ...(o.perfect ? PERFECT_SEARCH : REALISTIC_SEARCH), ...o };
+export function resolveRealism<T extends { perfect: boolean }>(
+  o: RealismOption<T> | undefined,
+  realistic: T,
+  perfect: T,
+): T {
+  if (o === 'perfect') return perfect;
+  if (o === undefined || o === 'realistic') return realistic;
+  return { ...(o.perfect ? perfect : realistic), ...o };
 }
+
+export type SearchRealismOption = RealismOption<SearchRealism>;
+
+export const searchRealism = (o: SearchRealismOption | undefined): SearchRealism =>
+  resolveRealism(o, REALISTIC_SEARCH, PERFECT_SEARCH);
 
 const SALT_NEVER = 0x1d3;
 const SALT_DELAY = 0x1d4;
@@ -122,9 +132,8 @@ export function otherResults(
 
 /** A playlist id for a channel's synthetic public playlist (PL + 32 characters, as YouTube's). */
 export function playlistIdOf(ch: ChannelInfo): string {
-  return `PL${Buffer.from(`${ch.id.slice(2, 22)}pl`)
-    .toString('base64url')
-    .slice(0, 32)}`;
+  const body = Buffer.from(`${ch.id}:playlist`).toString('base64url');
+  return `PL${body.slice(0, 32)}`;
 }
 
 /**
@@ -180,7 +189,6 @@ export function otherResultResource(o: OtherResult, withSnippet: boolean): Recor
       thumbnails: channelThumbs(ch),
       channelTitle: ch.title,
       liveBroadcastContent: 'none',
-      publishTime: published,
     };
   }
   return out;

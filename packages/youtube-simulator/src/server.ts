@@ -170,6 +170,8 @@ const stateBody = z
   .object({ state: z.enum(['public', 'private', 'deleted', 'likesHidden', 'commentsDisabled']) })
   .strict();
 
+const titleBody = z.object({ title: z.string().min(1).max(100) }).strict();
+
 async function admin(s: ServerState, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   const bad = (message: string, status = 400) => send(res, status, { error: { code: status, message } });
   const parse = async <T>(schema: z.ZodType<T>): Promise<T | undefined> => {
@@ -225,6 +227,15 @@ async function admin(s: ServerState, req: IncomingMessage, res: ServerResponse, 
     if (s.world.indexOf(id) < 0) return bad(`no video ${id} in this world`, 404);
     s.world.setVideoState(id, b.state);
     return send(res, 200, { id, state: b.state });
+  }
+  const t = /^videos\/([^/]+)\/title$/.exec(path);
+  if (t && req.method === 'POST') {
+    const b = await parse(titleBody);
+    if (!b) return;
+    const id = decodeURIComponent(t[1]!);
+    if (s.world.indexOf(id) < 0) return bad(`no video ${id} in this world`, 404);
+    s.world.setVideoTitle(id, b.title);
+    return send(res, 200, { id, title: b.title });
   }
   if (path === 'health') return send(res, 200, { ok: true, now: new Date(now()).toISOString() });
   return bad('not found', 404);
