@@ -4,15 +4,21 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-/** What the Dockerfile's runtime stage copies besides node_modules. */
+/**
+ * What the Dockerfile's runtime stage copies besides node_modules (and the lock file its `deps` stage
+ * installs from). `packages` holds the workspace packages (the simulator, whose clock, quota costs and
+ * WebSub helpers the product imports as `@pleiades/youtube-simulator/…`): `npm ci` links
+ * node_modules/@pleiades/youtube-simulator to its folder, so the folder must be there first.
+ */
 export const IMAGE_FILES = [
   'package.json',
   'package-lock.json',
   'bin',
+  'packages',
   'src',
   'app',
   'queues',
@@ -39,6 +45,11 @@ export function diskBytes(path: string): number {
   return n;
 }
 
+/** What .dockerignore keeps out of the build context under a copied folder: a workspace's tests and modules. */
+function outOfContext(src: string): boolean {
+  return /^packages\/[^/]+\/(test|node_modules)(\/|$)/.test(relative(ROOT, src));
+}
+
 /**
  * A copy of the project's image files in a new scratch directory with a production-only
  * node_modules. `offline` installs from the npm cache alone (fast, and what tests use; the cache
@@ -46,7 +57,8 @@ export function diskBytes(path: string): number {
  */
 export function productionInstall(opts: { offline?: boolean; dir?: string } = {}): string {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pleiades-production-'));
-  for (const f of IMAGE_FILES) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+  for (const f of IMAGE_FILES)
+    cpSync(join(ROOT, f), join(dir, f), { recursive: true, filter: (src) => !outOfContext(src) });
   rmSync(join(dir, 'dashboard', 'public', 'dist'), { recursive: true, force: true });
   execFileSync(
     'npm',

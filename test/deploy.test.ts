@@ -19,6 +19,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { checkHealth, DEFAULTS, detectRole } from '../deploy/healthcheck.ts';
+import { IMAGE_FILES } from '../deploy/production-install.ts';
 import { isQueueName } from '../queues/definitions.ts';
 import { envSchema } from '../src/config/schema.ts';
 import { createPool } from '../src/db/pool.ts';
@@ -462,6 +463,36 @@ describe('Dockerfile', () => {
       .filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));
     expect(missing).toEqual([]);
     expect(copied).toContain('sql'); // migrations are read from disk, not imported
+  });
+
+  it('gives every npm ci the workspace manifests it links, before it runs', () => {
+    for (const stage of stages) {
+      const ci = stage.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+      if (ci < 0) continue;
+      const before = stage.slice(0, ci).filter((i) => i.op === 'COPY' && !i.args.includes('--from'));
+      for (const { dir } of WORKSPACES.values()) {
+        const manifest = relative(ROOT, join(dir, 'package.json'));
+        const has = before.some((i) =>
+          i.args
+            .split(' ')
+            .slice(0, -1)
+            .some((a) => a === manifest || manifest.startsWith(`${a.replace(/\/$/, '')}/`)),
+        );
+        expect(has, `${stage[0]!.args}: ${manifest} before npm ci`).toBe(true);
+      }
+    }
+  });
+
+  it('deploy/production-install.ts copies what the runtime stage copies', () => {
+    const copied = ops(final, 'COPY')
+      .filter((i) => !i.args.includes('--from'))
+      .flatMap((i) =>
+        i.args
+          .split(' ')
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
+    expect(copied.filter((c) => !IMAGE_FILES.includes(c))).toEqual([]);
   });
 
   it('the code the image runs imports production dependencies only', () => {
