@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { PERFECT_HUB } from '@pleiades/youtube-simulator/hub-realism';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardDeps } from '../app/system.ts';

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { buildFeed, signBody } from '@pleiades/youtube-simulator/websub-feed';
 import { topicForChannel } from '@pleiades/youtube-simulator/websub-topic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
