@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { withDiscoveryTable } from './discovery-table.ts';
 import { type Figure, formatValue } from './figures.ts';
 import { type BenchRecord, RECORD_PATH, type RunRecord, readRecord } from './record.ts';
 
@@ -22,8 +23,15 @@ export const HEADLINES = [
   'tracker end-to-end, shipped defaults, YouTube latency',
   'tracker end-to-end, shipped defaults, no latency',
   'tracker end-to-end, tuned (best)',
+  'tracker / Postgres ceiling, shipped defaults',
+  'worker VmHWM, shipped defaults, 2 workers',
   'ids per videos.list unit, full watchlist',
-  'ids per videos.list unit, last full hour',
+  'ids per unit, 5,000 new videos/day, last full hour',
+  'ids per unit, 100,000 new videos/day, last full hour',
+  'ids per unit, full watchlist, last full hour',
+  'p99 poll shift from its unaligned time, 100,000 new videos/day',
+  'snapshots per key per day at saturation',
+  'capacity planner error, daily need vs units charged',
   'quotaExceeded per key and bucket per day',
   'janitor deletions while the tracker runs',
   'watchlist bytes/video after a round of schedule updates',
@@ -32,6 +40,10 @@ export const HEADLINES = [
   'p99 schedule lag, shipped defaults, YouTube latency',
   'p99 schedule lag, shipped defaults, no latency',
   'vault flush (staging → Parquet → published → deleted)',
+  'discovery coverage: followed uploads found within 1 h',
+  'discovery coverage: followed uploads found within 24 h',
+  'discovery coverage: units per fresh video',
+  'explorer: video page, p95 server time (footers cached)',
   'bench: run duration',
 ];
 
@@ -116,11 +128,13 @@ function table(record: BenchRecord, name: string, where: string): string {
 }
 
 const TABLE = /(<!-- bench:table ([\w-]+) -->)[\s\S]*?(<!-- \/bench:table -->)/g;
+const DISCOVERY = /<!-- bench:discovery -->/;
 const VALUE = /(<!-- bench:value (.+?) -->)[\s\S]*?(<!-- \/bench:value -->)/g;
 
 /** A document with its markers filled from the record. */
 export function renderDocument(text: string, record: BenchRecord, where = 'document'): string {
-  return text
+  const withDiscovery = DISCOVERY.test(text) ? withDiscoveryTable(text, source(record).figures) : text;
+  return withDiscovery
     .replace(TABLE, (_, open: string, name: string, close: string) => {
       return `${open}\n\n${table(record, name, where)}\n\n${close}`;
     })
