@@ -11,7 +11,14 @@ const UNITS = 8;
 
 beforeAll(async () => {
   s = await startTestSystem({
-    env: { YOUTUBE_API_KEY_POOL_JSON: '["only-key-aaaaaaaa"]', HYDRA_UNITS_QUOTA: String(UNITS) },
+    env: {
+      YOUTUBE_API_KEY_POOL_JSON: '["only-key-aaaaaaaa"]',
+      HYDRA_UNITS_QUOTA: String(UNITS),
+      // The `defer` policy: HOURLY first, the slower tiers wait. Under the default `demote`, the capacity
+      // check rightly finds 8 units short of this watchlist and moves slow HOURLY videos to DAILY
+      // (test/capacity-week.test.ts covers that policy).
+      TRACKER_OVERLOAD_POLICY: 'defer',
+    },
     simulator: {
       unitsQuota: UNITS,
       world: { videosPerDay: 2000, historyDays: 40, deletedFraction: 0, privateFraction: 0 },

@@ -86,6 +86,8 @@ const REFUSED: Partial<Record<TrackerMode, RegExp>> = {
   invalidJson: SHAPE,
   html: SHAPE,
   emptyBody: SHAPE,
+  // ~100 MB: refused while it is read (the worker's heap is capped at 128 MB), not parsed.
+  hugeStrings: SHAPE,
   echoKey: /400 badRequest/,
 };
 
@@ -139,9 +141,7 @@ describe('a hostile YouTube', () => {
     }
     expect(outcome).toEqual(expected);
     // Staged: exactly the videos asked for in the acceptable answers — not the extra items.
-    expect(await stagedIds()).toEqual(
-      new Set([...batches.get('unrequestedItems')!, ...batches.get('hugeStrings')!]),
-    );
+    expect(await stagedIds()).toEqual(new Set(batches.get('unrequestedItems')!));
     expect(worker.exitCode, worker.output()).toBe(null);
     expect(worker.output()).not.toContain(KEY);
 

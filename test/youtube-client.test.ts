@@ -6,7 +6,12 @@ import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, ManualClock } from '../src/clock.ts';
 import { MalformedResponseError, ValidationError, YouTubeApiError } from '../src/errors/index.ts';
-import { createYouTubeClient, parseDurationSeconds, toCount } from '../src/youtube/client.ts';
+import {
+  createYouTubeClient,
+  MAX_ANSWER_BYTES,
+  parseDurationSeconds,
+  toCount,
+} from '../src/youtube/client.ts';
 
 /**
  * The googleapis-based client against the simulator over HTTP: validated answers, YouTube's errors as
@@ -191,6 +196,18 @@ describe('errors', () => {
     expect(e.message).toContain('items.0.statistics.viewCount');
     expect(await failure(() => yt.searchList(KEY, { q: 'x' }))).toBeInstanceOf(MalformedResponseError);
     expect(await failure(() => yt.videoCategoriesList(KEY))).toBeInstanceOf(MalformedResponseError);
+  });
+
+  it('a body over MAX_ANSWER_BYTES is refused while it is read: a MalformedResponseError', async () => {
+    const url = await rawServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ kind: 'youtube#videoListResponse', etag: 'x'.repeat(MAX_ANSWER_BYTES), items: [] }),
+      );
+    });
+    const e = await failure(() => createYouTubeClient({ rootUrl: url }).videosList(KEY, ['dQw4w9WgXcQ']));
+    expect(e).toBeInstanceOf(MalformedResponseError);
+    expect(e.message).toContain(`over ${MAX_ANSWER_BYTES} bytes`);
   });
 
   it('an error answer that is not YouTube JSON still becomes a YouTubeApiError by status', async () => {

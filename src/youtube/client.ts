@@ -62,6 +62,14 @@ export interface YouTubeClientOptions {
 
 const DEFAULT_PARTS: VideoPart[] = ['snippet', 'statistics', 'contentDetails'];
 
+/**
+ * The largest answer body read (bytes). YouTube's largest, 50 videos with full snippets (5,000-character
+ * descriptions, tags, localized copies), is under 2 MB; a worker's old space is capped at 128 MB
+ * (app/cli/heap.ts) and runs WORKER_CONCURRENCY jobs, so a bigger body is refused while it is read
+ * rather than buffered and parsed, which could take the whole process down.
+ */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
 export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const yt = youtube({
@@ -69,6 +77,7 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
     ...(opts.rootUrl ? { rootUrl: opts.rootUrl.endsWith('/') ? opts.rootUrl : `${opts.rootUrl}/` } : {}),
     timeout: timeoutMs,
     retry: false,
+    maxContentLength: MAX_ANSWER_BYTES,
   });
 
   async function call<S extends z.ZodType>(
@@ -82,6 +91,10 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
     try {
       data = (await run()).data;
     } catch (err) {
+      if (isOversized(err))
+        throw new MalformedResponseError(
+          `${method}: the answer does not have YouTube's documented shape: (body): over ${MAX_ANSWER_BYTES} bytes`,
+        );
       throw toYouTubeError(err, method, key, timeoutMs);
     }
     const parsed = schema.safeParse(data);
@@ -200,6 +213,12 @@ function isTimeout(e: GaxiosLike): boolean {
  * A googleapis failure as a YouTubeApiError. googleapis errors carry the request config (params.key,
  * URLs with ?key=): none of it is kept; the cause is a scrubbed summary of YouTube's error body.
  */
+/** node-fetch (under gaxios) stopped reading a body over `maxContentLength`. */
+const isOversized = (err: unknown): boolean => {
+  const e = err as { type?: unknown; error?: { type?: unknown } } | null;
+  return e?.type === 'max-size' || e?.error?.type === 'max-size';
+};
+
 export function toYouTubeError(
   err: unknown,
   method: string,

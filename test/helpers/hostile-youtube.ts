@@ -51,7 +51,10 @@ export interface HostileYouTube {
   close(): Promise<void>;
 }
 
+/** Over the client's answer size bound (src/youtube/client.ts MAX_ANSWER_BYTES) once in every item. */
 const HUGE = 'x'.repeat(2 * 1024 * 1024);
+/** Far over every field's bound, in an answer under the size bound. */
+const LONG = 'x'.repeat(8 * 1024);
 const RECENT = '2026-11-20T10:00:00Z';
 
 export async function startHostileYouTube(): Promise<HostileYouTube> {
@@ -167,7 +170,7 @@ export async function startHostileYouTube(): Promise<HostileYouTube> {
       case 'hugeTitle':
         return json(
           res,
-          list(snippetOver({ title: HUGE, channelTitle: HUGE, channelId: HUGE, tags: [HUGE, HUGE] })),
+          list(snippetOver({ title: LONG, channelTitle: LONG, channelId: LONG, tags: [LONG, LONG] })),
         );
       case 'longWordTitles':
         return json(res, list(snippetOver({ title: `the ${'w'.repeat(300)} song` })));
