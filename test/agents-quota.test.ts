@@ -64,7 +64,7 @@ describe('quota-aware tracking', () => {
     s.clock.set(nextPacificMidnight(s.clock.now()) + 60_000);
     expect((await dispatchTracker(s.ctx.deps)).jobs).toBe(6);
     await drain(s.ctx.queues, ['tracker']);
-    expect(Object.values(await stagedByTier()).reduce((a, n) => a + n, 0)).toBe(600);
+    expect(Object.values(await stagedByTier()).reduce((a: number, n) => a + Number(n), 0)).toBe(600);
     expect(await failedJobs(s.ctx.queues, ['tracker'])).toEqual([]);
   });
 });
