@@ -1,4 +1,4 @@
-import { toEpochMinutes } from './clock.ts';
+import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
 import {
   BATCH_SIZE,
   type ClaimedBatch,
@@ -7,6 +7,7 @@ import {
   releaseClaimedBatches,
   splitClaimedBatches,
 } from './dao/watchlist.ts';
+import { LATE_FRACTION } from './dataset/gaps.ts';
 import type { Queryable } from './db/pool.ts';
 import { Tier, type TierCode } from './tiers.ts';
 import { cutJobs, jobSize, type Piece, packWindowMs, shouldHold } from './tracker-packing.ts';
@@ -26,15 +27,18 @@ const CLAIM_CHUNK = 500; // schedule batches per statement
  * 50; a last part-filled job is filled with the tier's videos due within the packing window, and when
  * it is still part-filled and its oldest poll is less than the window late, it is given back unclaimed
  * for a later dispatch.
+ *
+ * `reserve` (units) is held back from DAILY and WEEKLY for the HOURLY polls still to come before the
+ * quota resets (hourlyReserve): HOURLY first across the whole Pacific day, not only within a dispatch.
  */
 export async function claimJobs(
   pool: Queryable,
-  opts: { budget: number; now: number; leaseMs: number; windowFraction: number },
+  opts: { budget: number; now: number; leaseMs: number; windowFraction: number; reserve?: number },
 ): Promise<TrackerJob[]> {
   const { now, leaseMs } = opts;
   const out: TrackerJob[] = [];
   for (const tier of [Tier.HOURLY, Tier.DAILY, Tier.WEEKLY] as TierCode[]) {
-    const left = opts.budget - out.length;
+    const left = opts.budget - out.length - (tier === Tier.HOURLY ? 0 : (opts.reserve ?? 0));
     if (left <= 0) break;
     const claimed: ClaimedBatch[] = [];
     while (claimed.length < left) {
@@ -80,4 +84,21 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
     for (const v of p.batch.videos.slice(p.from, p.to)) videos.push({ ...v, dueMin: p.batch.dueMin });
   }
   return { leaseMin: pieces[0]!.batch.leaseMin, batchIds, videos };
+}
+
+/**
+ * Units the HOURLY tier will need before the tracking quota resets (next Pacific midnight), beyond the
+ * polls due now: each HOURLY video is polled once an hour, 50 to a unit. Polls due within half an
+ * hour of the reset can wait for it without being late (src/dataset/gaps.ts), so they are not counted.
+ * The dispatcher keeps this many units from DAILY and WEEKLY: under overload, spending them on the
+ * slower tiers early in the day would leave HOURLY polls waiting for the reset later.
+ */
+export async function hourlyReserve(pool: Queryable, now: number): Promise<number> {
+  const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
+  if (ms <= 0) return 0;
+  const r = await pool.query<{ n: number }>(
+    `SELECT coalesce(sum(cardinality(video_ids)), 0)::int AS n FROM watchlist_schedule WHERE tier = $1`,
+    [Tier.HOURLY],
+  );
+  return Math.ceil(((r.rows[0]?.n ?? 0) * ms) / HOUR_MS / BATCH_SIZE);
 }

@@ -69,6 +69,17 @@ const chargedPerDay = (s: TestSystem): number[] => {
   return Array.from({ length: DAYS }, (_, d) => days[pacificDay(START + d * DAY_MS + HOUR_MS)]?.units ?? 0);
 };
 
+/** Late polls per tier and day of the week, with the first and last hour (Pacific) they were due. */
+const lateByDay = async (s: TestSystem) =>
+  (
+    await s.db.pool.query(
+      `SELECT tier, (due_min - $1) / 1440 AS day, sum(cardinality(video_ids))::int AS n,
+              min(((due_min - $1) % 1440) / 60) AS first_h, max(((due_min - $1) % 1440) / 60) AS last_h
+       FROM gap_staging WHERE reason IN ('quota', 'capacity') GROUP BY 1, 2 ORDER BY 1, 2`,
+      [START / MINUTE_MS],
+    )
+  ).rows;
+
 const lateByTier = async (s: TestSystem) =>
   (
     await s.db.pool.query<{ tier: number; reason: string; n: number }>(
@@ -86,10 +97,16 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     await s?.close();
   });
 
-  it('spends the key every day', async () => {
-    // Measured 89-100% a day (the goal is 99%), and HOURLY polls are not yet always on time while
-    // the demotions catch up: both are open in the issue note.
-    for (const u of chargedPerDay(s)) expect(u).toBeGreaterThanOrEqual(0.85 * QUOTA);
+  it('spends the key every day, and serves HOURLY on time once the demotions have caught up', async () => {
+    const charged = chargedPerDay(s);
+    const byDay = await lateByDay(s);
+    if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay }));
+    // The issue's goals are no HOURLY poll late and >= 99% of the units spent every day. Measured
+    // (three runs): HOURLY late in the last 2-3 h of days 0-2 only (the threshold rises from 0 while
+    // the key runs short), and 200, 200, 200, then 173-189 units a day from day 3 (the threshold
+    // overshoots; videos demoted to WEEKLY are polled again only a week later). Both goals are open.
+    expect(byDay.filter((r) => r.tier === 0 && r.day >= 3)).toEqual([]);
+    for (const u of charged) expect(u).toBeGreaterThanOrEqual(0.85 * QUOTA);
   });
 
   it('records every demotion in the data', async () => {
@@ -114,10 +131,18 @@ describe('the same week, policy defer', () => {
     await s?.close();
   });
 
-  it('shows the tiers that fell behind as capacity gaps, and demotes nothing', async () => {
+  it('serves HOURLY first all day, shows the tiers that fell behind as capacity gaps, and demotes nothing', async () => {
     const late = await lateByTier(s);
-    expect(late.filter((r) => r.reason === 'capacity').length).toBeGreaterThan(0);
+    const byDay = await lateByDay(s);
+    if (process.env.WEEK_FIGURES)
+      console.log('defer', JSON.stringify({ late, charged: chargedPerDay(s), byDay }));
+    expect(late.find((r) => r.tier === 1 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
     expect(late.every((r) => r.reason === 'capacity')).toBe(true);
+    // HOURLY alone wants ~197 of the 200 units a day at 50 ids a unit (~410 videos x 24 polls), more
+    // at the fill the 10-minute steps allow: its last polls of a Pacific day wait for the reset
+    // (measured: ~425 a day, due from hour 20-22 on). The units it needs are kept from DAILY all day,
+    // so none is late before the last hours (before they were kept, the key ran out by 11:00-15:00).
+    for (const r of byDay.filter((x) => x.tier === 0)) expect(r.first_h).toBeGreaterThanOrEqual(18);
     const demoted = await s.db.pool.query('SELECT count(*)::int AS n FROM lifecycle_staging WHERE event = 9');
     expect(demoted.rows[0].n).toBe(0);
   });

@@ -6,7 +6,7 @@ import type { CapacityHint } from '../src/capacity/overload.ts';
 import { pacificDay } from '../src/clock.ts';
 import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
 import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
-import { claimJobs } from '../src/tracker-jobs.ts';
+import { claimJobs, hourlyReserve } from '../src/tracker-jobs.ts';
 import type { AgentDeps } from './deps.ts';
 
 const CLAIM_CHUNK = 500; // jobs per addBulk
@@ -48,7 +48,9 @@ export function packJobs(claimed: ClaimedBatch[]): Payload<'tracker'>[] {
  * Claims due schedule batches and enqueues the tracker jobs. Quota-aware: no more jobs than the
  * tracking pool has units left today (each videos.list call is 1 unit), minus the jobs already queued,
  * claiming HOURLY before DAILY before WEEKLY — when quota is short, the most time-sensitive videos are
- * tracked and the rest stay due, rather than jobs failing. Jobs are full (src/tracker-jobs.ts).
+ * tracked and the rest stay due, rather than jobs failing. HOURLY comes first across the day too: DAILY
+ * and WEEKLY get only what is left after the units HOURLY will need before the quota resets
+ * (hourlyReserve). Jobs are full (src/tracker-jobs.ts).
  */
 export async function dispatchTracker(
   deps: AgentDeps,
@@ -73,6 +75,8 @@ export async function dispatchTracker(
       now,
       leaseMs: config.TRACKER_LEASE_S * 1000,
       windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
+      // Held back from the slower tiers out of the units left, not the per-dispatch cap.
+      reserve: Math.max(0, budget - (units - queued) + (await hourlyReserve(pool, now))),
     })
   ).map((j) => ({ ...j, capacity }));
   for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)
