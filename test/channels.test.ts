@@ -138,7 +138,10 @@ describe('discovery through followed channels', () => {
     expect(day.channel.units / day.channel.newVideos).toBeLessThan(0.5);
     // Every unit is accounted for: search's videos.list, channel polling, nothing else ran.
     expect(keyDay.units).toBe(day.search.units + day.channel.units);
-  });
+    // A simulated day of 400 channels and 12,000 uploads: 19-26 s on a quiet 2-core machine, 51 s at
+    // load 12 in this tree and in the previous release alike (85% of it the channel-poll drain). A
+    // workload, not a race: it gets three minutes so the suite passes with another core busy.
+  }, 180_000);
 
   it('follows the channels search found, and polls busy channels more often than quiet ones', async () => {
     const counts = await countChannelsByState(s.db.pool);
