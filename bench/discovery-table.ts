@@ -17,23 +17,26 @@ const ROWS: {
     how: '`search.list` per page of 50, then `videos.list` for the page',
     cost: '1 call of the search bucket (100/day a key) + 1 unit per page',
     measured: (f) =>
-      `${n(f('discovery: search alone, new videos/day'))} new videos; recall on its own queries ${n(f('discovery coverage: search recall on its queries'))}`,
+      `${count(f('discovery: search alone, new videos/day'))} new videos; recall on its own queries ${n(f('discovery coverage: search recall on its queries'))}`,
   },
   {
     route: '**channel polling** (`workers/channel-poll.ts`)',
     how: "each followed channel's uploads playlist read with `playlistItems.list` from the newest item down to the uploads already seen; `videos.list` for the new ids only",
     cost: '1 unit per page of 50 uploads, 1 unit per 50 new videos, 1 unit per 50 channels the first time',
     measured: (f) =>
-      `${n(f('discovery: channel polling, new videos/day'))} new videos (${n(f('discovery: channel polling, fresh videos/day'))} published that day); ${n(f('discovery: channel polling, units per new video'))} per new video; first within 1 h for ${n(f('discovery coverage: channel share within 1 h'))} of followed uploads`,
+      `${count(f('discovery: channel polling, new videos/day'))} new videos (${count(f('discovery: channel polling, fresh videos/day'))} published that day); ${n(f('discovery: channel polling, units per new video'))} per new video; first within 1 h for ${n(f('discovery coverage: channel share within 1 h'))} of followed uploads`,
   },
   {
     route: '**WebSub push** (`dashboard/websub.ts`, `workers/websub.ts`)',
     how: "YouTube's hub POSTs a signed Atom feed to `WEBSUB_CALLBACK_URL` when a followed channel publishes (late, sometimes twice, sometimes never); the ids are fetched with `videos.list` in batches",
     cost: 'the push is free; 1 unit per 50 new videos',
     measured: (f) =>
-      `${n(f('discovery: WebSub, new videos/day'))} new videos; ${n(f('discovery: WebSub, units per new video'))} per new video; first within 1 h for ${n(f('discovery coverage: websub share within 1 h'))} of followed uploads`,
+      `${count(f('discovery: WebSub, new videos/day'))} new videos; ${n(f('discovery: WebSub, units per new video'))} per new video; first within 1 h for ${n(f('discovery coverage: websub share within 1 h'))} of followed uploads`,
   },
 ];
+
+/** A count of videos where the sentence names them. */
+const count = (f: Figure): string => f.value.toLocaleString('en-US');
 
 const n = (f: Figure): string => `${f.value.toLocaleString('en-US')}${f.unit === '%' ? '%' : ` ${f.unit}`}`;
 

@@ -52,10 +52,15 @@ describe('20% of calls answer 5xx and 5% hang until the client times out', () =>
     expect(await failedJobs(s.ctx.queues, ['tracker'])).toEqual([]);
     expect(await stagedCounts(s.db.pool)).toEqual({ rows: 5000, videos: 5000, maxPerVideo: 1 });
     const v = served(sim.stats(), 'videos.list');
-    // The faults happened, Hydra retried them, and YouTube answered each batch exactly once.
+    // The faults happened, Hydra retried them, and YouTube answered each batch at least once. Found
+    // under load (another core busy): an honest answer can come back after the client's 300 ms
+    // timeout; the client retries and YouTube has answered that batch twice (and charged for it, as
+    // the real API would). Neither side can tell in time: the guarantee is the dataset's, asserted
+    // below, each snapshot staged and vaulted exactly once.
     expect(v.errors.timeout ?? 0).toBeGreaterThan(0);
     expect((v.errors.backendError ?? 0) + (v.errors.serviceUnavailable ?? 0)).toBeGreaterThan(10);
-    expect(v.ok).toBe(100);
+    expect(v.ok).toBeGreaterThanOrEqual(100);
+    expect(v.ok).toBeLessThanOrEqual(110);
     await expectScheduledOnce(s, 5000);
     await s.ctx.deps.vault.flush(s.db.pool, { clock: s.clock, force: true });
     const rows = await vaultMetrics(s.ctx.deps.vault.provider);
