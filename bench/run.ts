@@ -21,6 +21,7 @@ import {
 } from './record.ts';
 import { benchSaturation } from './saturation.ts';
 import { benchScale } from './scale.ts';
+import { benchSimulator } from './simulator.ts';
 import { updateDocuments } from './tables.ts';
 import { benchTracker } from './tracker.ts';
 import { benchVault } from './vault.ts';
@@ -120,6 +121,11 @@ function benches(quick: boolean): Bench[] {
         );
         return out;
       },
+    },
+    // The simulator's own capacity and the client's, quoted in docs/simulator.md.
+    {
+      name: 'simulator',
+      run: () => benchSimulator({ seconds: quick ? 2 : 5, concurrency: 32 }),
     },
     {
       name: 'saturation',
