@@ -1,9 +1,34 @@
 import { capacityReason } from '../../capacity/overload.ts';
-import { type GapRow, insertGaps } from '../../dao/gaps.ts';
+import { GAP_STAGING } from '../../dao/event-logs.ts';
+import { type GapRow, insertGaps, readGapRange } from '../../dao/gaps.ts';
 import { incidentsBetween } from '../../dao/incidents.ts';
 import { isLate, lateReason } from '../../dataset/gaps.ts';
-import { GAPS_TABLE } from '../../vault/schema.ts';
+import { utcDay } from '../../vault/parts.ts';
+import { GAPS_TABLE, tierLabel, type VaultLog } from '../../vault/schema.ts';
 import type { TrackerSignal, Visit } from '../signal.ts';
+
+/** gaps/: one row per video of a staged gap, by the UTC day of `polled_at`. */
+const GAPS_LOG: VaultLog = {
+  staging: GAP_STAGING,
+  table: GAPS_TABLE,
+  about: 'planned polls not taken on time, with the reason',
+  async rows(db, firstSeq, lastSeq) {
+    return (await readGapRange(db, firstSeq, lastSeq)).flatMap((g) =>
+      g.videoIds.map((id) => ({
+        day: utcDay(g.polledAt),
+        row: {
+          video_id: id,
+          due_at: g.dueAt,
+          polled_at: g.polledAt,
+          delay_s: BigInt(Math.round((g.polledAt - g.dueAt) / 1000)),
+          reason: g.reason,
+          taken: g.taken,
+          tier: tierLabel(g.tier),
+        },
+      })),
+    );
+  },
+};
 
 /**
  * Gaps: a poll served more than half an interval late (labelled with the quota or outage incident
@@ -11,7 +36,7 @@ import type { TrackerSignal, Visit } from '../signal.ts';
  */
 export const gapsSignal: TrackerSignal = {
   name: 'gaps',
-  vault: GAPS_TABLE,
+  log: GAPS_LOG,
   docs: '`gaps/` — late polls (quota, outage, late) and missing videos (unavailable), by due time and tier',
   start(ctx) {
     const late = new Map<string, GapRow>();
