@@ -3,32 +3,28 @@ import { GAP_STAGING } from '../../dao/event-logs.ts';
 import { type GapRow, insertGaps, readGapRange } from '../../dao/gaps.ts';
 import { incidentsBetween } from '../../dao/incidents.ts';
 import { isLate, lateReason } from '../../dataset/gaps.ts';
-import { utcDay } from '../../vault/parts.ts';
-import { GAPS_TABLE, tierLabel, type VaultLog } from '../../vault/schema.ts';
+import { vaultLog } from '../../vault/parts.ts';
+import { GAPS_TABLE, tierLabel } from '../../vault/schema.ts';
 import type { TrackerSignal, Visit } from '../signal.ts';
 
 /** gaps/: one row per video of a staged gap, by the UTC day of `polled_at`. */
-const GAPS_LOG: VaultLog = {
+const GAPS_LOG = vaultLog({
   staging: GAP_STAGING,
   table: GAPS_TABLE,
   about: 'planned polls not taken on time, with the reason',
-  async rows(db, firstSeq, lastSeq) {
-    return (await readGapRange(db, firstSeq, lastSeq)).flatMap((g) =>
-      g.videoIds.map((id) => ({
-        day: utcDay(g.polledAt),
-        row: {
-          video_id: id,
-          due_at: g.dueAt,
-          polled_at: g.polledAt,
-          delay_s: BigInt(Math.round((g.polledAt - g.dueAt) / 1000)),
-          reason: g.reason,
-          taken: g.taken,
-          tier: tierLabel(g.tier),
-        },
-      })),
-    );
-  },
-};
+  read: readGapRange,
+  at: (g) => g.polledAt,
+  row: (g) =>
+    g.videoIds.map((id) => ({
+      video_id: id,
+      due_at: g.dueAt,
+      polled_at: g.polledAt,
+      delay_s: BigInt(Math.round((g.polledAt - g.dueAt) / 1000)),
+      reason: g.reason,
+      taken: g.taken,
+      tier: tierLabel(g.tier),
+    })),
+});
 
 /**
  * Gaps: a poll served more than half an interval late (labelled with the quota or outage incident

@@ -1,30 +1,27 @@
 import { LIFECYCLE_STAGING } from '../../dao/event-logs.ts';
 import { insertLifecycleEvents, readLifecycleRange } from '../../dao/lifecycle.ts';
 import { flagChanges, type LifecycleEvent } from '../../dataset/lifecycle.ts';
-import { utcDay } from '../../vault/parts.ts';
-import { LIFECYCLE_TABLE, type VaultLog } from '../../vault/schema.ts';
+import { vaultLog } from '../../vault/parts.ts';
+import { LIFECYCLE_TABLE } from '../../vault/schema.ts';
 import type { TrackerSignal } from '../signal.ts';
 
 /** lifecycle/: one row per event, by the UTC day of `seen_at` (titles' `title_changed` included). */
-const LIFECYCLE_LOG: VaultLog = {
+const LIFECYCLE_LOG = vaultLog({
   staging: LIFECYCLE_STAGING,
   table: LIFECYCLE_TABLE,
   about: 'what happened to a video: unavailable and back, likes hidden, comments disabled, title changes',
-  async rows(db, firstSeq, lastSeq) {
-    return (await readLifecycleRange(db, firstSeq, lastSeq)).map((e) => ({
-      day: utcDay(e.seenAt),
-      row: {
-        video_id: e.videoId,
-        event: e.event,
-        seen_at: e.seenAt,
-        due_at: e.dueAt,
-        previous_at: e.previousAt,
-        initial: e.initial,
-        detail: e.detail,
-      },
-    }));
-  },
-};
+  read: readLifecycleRange,
+  at: (e) => e.seenAt,
+  row: (e) => ({
+    video_id: e.videoId,
+    event: e.event,
+    seen_at: e.seenAt,
+    due_at: e.dueAt,
+    previous_at: e.previousAt,
+    initial: e.initial,
+    detail: e.detail,
+  }),
+});
 
 /**
  * Lifecycle events: a video missing from the answer, gone after N misses (also published on the bus

@@ -6,8 +6,8 @@ import {
   type LiveStatus,
   readLiveRange,
 } from '../../dao/live.ts';
-import { utcDay } from '../../vault/parts.ts';
-import type { AnyTableSpec, VaultLog } from '../../vault/schema.ts';
+import { vaultLog } from '../../vault/parts.ts';
+import type { AnyTableSpec } from '../../vault/schema.ts';
 import { toCount } from '../../youtube/client.ts';
 import type { Video } from '../../youtube/schemas.ts';
 import type { TrackerSignal } from '../signal.ts';
@@ -40,26 +40,23 @@ export const LIVE_TABLE: AnyTableSpec = {
   ],
 };
 
-const LIVE_LOG: VaultLog = {
+const LIVE_LOG = vaultLog({
   staging: LIVE_STAGING,
   table: LIVE_TABLE,
   about: 'live streams and premieres: status and concurrent viewers at every poll while upcoming or live',
-  async rows(db, firstSeq, lastSeq) {
-    return (await readLiveRange(db, firstSeq, lastSeq)).map((x) => ({
-      day: utcDay(x.polledAt),
-      row: {
-        video_id: x.videoId,
-        polled_at: x.polledAt,
-        due_at: x.dueAt,
-        status: x.status,
-        scheduled_start_time: x.scheduledStartAt,
-        actual_start_time: x.actualStartAt,
-        actual_end_time: x.actualEndAt,
-        concurrent_viewers: x.concurrentViewers,
-      },
-    }));
-  },
-};
+  read: readLiveRange,
+  at: (x) => x.polledAt,
+  row: (x) => ({
+    video_id: x.videoId,
+    polled_at: x.polledAt,
+    due_at: x.dueAt,
+    status: x.status,
+    scheduled_start_time: x.scheduledStartAt,
+    actual_start_time: x.actualStartAt,
+    actual_end_time: x.actualEndAt,
+    concurrent_viewers: x.concurrentViewers,
+  }),
+});
 
 const time = (s: string | undefined): number | null => (s ? Date.parse(s) : null);
 
