@@ -9,12 +9,17 @@ import { GAP_REASONS, stagedGaps } from '../src/dao/gaps.ts';
 import { insertLifecycleEvents } from '../src/dao/lifecycle.ts';
 import { ingestVideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist, claimDueBatches, getWatchlistEntries } from '../src/dao/watchlist.ts';
-import { lateReason } from '../src/dataset/gaps.ts';
-import { LIFECYCLE_EVENTS } from '../src/dataset/lifecycle.ts';
 import { COUNTING_NOTES } from '../src/dataset/notes.ts';
-import { decodeObservation, encodeObservation, observe, viewsGained } from '../src/dataset/observation.ts';
-import { titleCheckDue } from '../src/dataset/titles.ts';
 import { withTransaction } from '../src/db/pool.ts';
+import { lateReason } from '../src/observations/gaps.ts';
+import { LIFECYCLE_EVENTS } from '../src/observations/lifecycle.ts';
+import {
+  decodeObservation,
+  encodeObservation,
+  observe,
+  viewsGained,
+} from '../src/observations/observation.ts';
+import { titleCheckDue } from '../src/observations/titles.ts';
 import { DEFAULT_VELOCITY, Tier, type TierCode, tierFor } from '../src/tiers.ts';
 import { EVENT_LOGS } from '../src/vault/logs.ts';
 import { readParquetRows } from '../src/vault/parquet.ts';

@@ -88,7 +88,7 @@ export const VIDEOS_TABLE: TableSpec = {
   ],
 };
 
-/** Lifecycle events (src/dataset/lifecycle.ts), one row per transition, by the UTC day of `seen_at`. */
+/** Lifecycle events (src/observations/lifecycle.ts), one row per transition, by the UTC day of `seen_at`. */
 export const LIFECYCLE_TABLE: AnyTableSpec = {
   name: 'lifecycle',
   version: 1,

@@ -2,7 +2,7 @@ import { capacityReason } from '../../capacity/overload.ts';
 import { GAP_STAGING } from '../../dao/event-logs.ts';
 import { type GapRow, insertGaps, readGapRange } from '../../dao/gaps.ts';
 import { incidentsBetween } from '../../dao/incidents.ts';
-import { isLate, lateReason } from '../../dataset/gaps.ts';
+import { isLate, lateReason } from '../../observations/gaps.ts';
 import { vaultLog } from '../../vault/parts.ts';
 import { GAPS_TABLE, tierLabel } from '../../vault/schema.ts';
 import type { TrackerSignal, Visit } from '../signal.ts';

@@ -1,6 +1,6 @@
 import { LIFECYCLE_STAGING } from '../../dao/event-logs.ts';
 import { insertLifecycleEvents, readLifecycleRange } from '../../dao/lifecycle.ts';
-import { flagChanges, type LifecycleEvent } from '../../dataset/lifecycle.ts';
+import { flagChanges, type LifecycleEvent } from '../../observations/lifecycle.ts';
 import { vaultLog } from '../../vault/parts.ts';
 import { LIFECYCLE_TABLE } from '../../vault/schema.ts';
 import type { TrackerSignal } from '../signal.ts';
