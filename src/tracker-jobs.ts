@@ -7,8 +7,8 @@ import {
   releaseClaimedBatches,
   splitClaimedBatches,
 } from './dao/watchlist.ts';
-import { LATE_FRACTION } from './dataset/gaps.ts';
 import type { Queryable } from './db/pool.ts';
+import { LATE_FRACTION } from './observations/gaps.ts';
 import { Tier, type TierCode } from './tiers.ts';
 import { cutJobs, jobSize, type Piece, packWindowMs, shouldHold } from './tracker-packing.ts';
 
@@ -89,7 +89,7 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
 /**
  * Units the HOURLY tier will need before the tracking quota resets (next Pacific midnight), beyond the
  * polls due now: each HOURLY video is polled once an hour, 50 to a unit. Polls due within half an
- * hour of the reset can wait for it without being late (src/dataset/gaps.ts), so they are not counted.
+ * hour of the reset can wait for it without being late (src/observations/gaps.ts), so they are not counted.
  * The dispatcher keeps this many units from DAILY and WEEKLY: under overload, spending them on the
  * slower tiers early in the day would leave HOURLY polls waiting for the reset later.
  */

@@ -4,28 +4,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { envSchema } from '../src/config/schema.ts';
 import { beginEventFlush } from '../src/dao/dataset-flushes.ts';
-import { lockEventsForRange, nextEventRange } from '../src/dao/event-logs.ts';
+import { LIFECYCLE_STAGING, lockEventsForRange, nextEventRange } from '../src/dao/event-logs.ts';
 import { GAP_REASONS, stagedGaps } from '../src/dao/gaps.ts';
 import { insertLifecycleEvents } from '../src/dao/lifecycle.ts';
 import { ingestVideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist, claimDueBatches, getWatchlistEntries } from '../src/dao/watchlist.ts';
-import { lateReason } from '../src/dataset/gaps.ts';
-import { LIFECYCLE_EVENTS } from '../src/dataset/lifecycle.ts';
 import { COUNTING_NOTES } from '../src/dataset/notes.ts';
-import { decodeObservation, encodeObservation, observe, viewsGained } from '../src/dataset/observation.ts';
-import { titleCheckDue } from '../src/dataset/titles.ts';
 import { withTransaction } from '../src/db/pool.ts';
-import { DEFAULT_VELOCITY, Tier, type TierCode, tierFor } from '../src/tiers.ts';
-import { readParquetRows } from '../src/vault/parquet.ts';
+import { lateReason } from '../src/observations/gaps.ts';
+import { LIFECYCLE_EVENTS } from '../src/observations/lifecycle.ts';
 import {
-  GAPS_TABLE,
-  KAGGLE_TABLE,
-  LIFECYCLE_TABLE,
-  METRICS_TABLE,
-  RANKS_TABLE,
-  TIDY_TABLE,
-  VIDEOS_TABLE,
-} from '../src/vault/schema.ts';
+  decodeObservation,
+  encodeObservation,
+  observe,
+  viewsGained,
+} from '../src/observations/observation.ts';
+import { titleCheckDue } from '../src/observations/titles.ts';
+import { DEFAULT_VELOCITY, Tier, type TierCode, tierFor } from '../src/tiers.ts';
+import { EVENT_LOGS } from '../src/vault/logs.ts';
+import { readParquetRows } from '../src/vault/parquet.ts';
+import { KAGGLE_TABLE, METRICS_TABLE, TIDY_TABLE, VIDEOS_TABLE } from '../src/vault/schema.ts';
 import { videoIdToBigInt } from '../src/video-id.ts';
 import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
@@ -105,18 +103,13 @@ describe('velocity-aware tiers (pure)', () => {
 describe('docs/dataset.md', () => {
   const docs = readFileSync(new URL('../docs/dataset.md', import.meta.url), 'utf8');
   it('documents every column of every vault table and export', () => {
-    for (const t of [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GAPS_TABLE, RANKS_TABLE, KAGGLE_TABLE])
+    // Every event log of the vault (the tracker signals' and ranks: src/vault/logs.ts) included.
+    const logs = EVENT_LOGS.map((l) => l.table);
+    for (const t of [METRICS_TABLE, VIDEOS_TABLE, ...logs, KAGGLE_TABLE])
       for (const c of t.columns) expect(docs, `${t.name}.${c.name}`).toContain(`| \`${c.name}\``);
+    for (const t of logs) expect(docs).toContain(`### \`${t.name}/\``);
     for (const c of TIDY_TABLE.columns) expect(docs, `tidy.${c.name}`).toContain(`\`${c.name}\``);
-    for (const t of [
-      METRICS_TABLE,
-      VIDEOS_TABLE,
-      LIFECYCLE_TABLE,
-      GAPS_TABLE,
-      RANKS_TABLE,
-      KAGGLE_TABLE,
-      TIDY_TABLE,
-    ])
+    for (const t of [METRICS_TABLE, VIDEOS_TABLE, ...logs, KAGGLE_TABLE, TIDY_TABLE])
       expect(docs).toContain(`\`${t.name}/${t.version}\``);
   });
   it('documents every lifecycle event, gap reason, view-counting note and setting', () => {
@@ -358,8 +351,8 @@ describe('the event logs in the vault', () => {
     expect(before).toEqual({ l: 9, g: 5 });
     // A flush that recorded its lifecycle range, then died.
     await withTransaction(s.db.pool, async (tx) => {
-      const upTo = (await lockEventsForRange(tx, 'lifecycle'))!;
-      const range = (await nextEventRange(tx, 'lifecycle', { maxRows: 1000, upTo }))!;
+      const upTo = (await lockEventsForRange(tx, LIFECYCLE_STAGING))!;
+      const range = (await nextEventRange(tx, LIFECYCLE_STAGING, { maxRows: 1000, upTo }))!;
       await beginEventFlush(tx, 'lifecycle', range.firstSeq, range.lastSeq);
     });
     const r = await s.ctx.deps.vault.flush(s.db.pool, { clock: s.clock, force: true });

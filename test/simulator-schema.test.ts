@@ -112,6 +112,15 @@ describe('the simulator answers only what the Schema$ types of @googleapis/youtu
   s = await startSimulator({ clock: new ManualClock(T0), keys: [K], hub: false });
   const w = s.world;
   const ids = w.videoIdsPublishedBetween(T0 - 3 * 86_400_000, T0, 40).join(',');
+  // Broadcasts in each state: upcoming, live (with concurrent viewers), ended.
+  const broadcasts = w.videoIdsPublishedBetween(T0 - 86_400_000, T0, 3);
+  for (const [k, id] of broadcasts.entries())
+    w.scheduleLive(id, {
+      kind: k === 1 ? 'premiere' : 'live',
+      scheduledStart: T0 + (k - 1) * 3_600_000 - 600_000,
+      durationMs: 1_800_000,
+      peakViewers: 1000,
+    });
   const channels = w.channelIds().slice(0, 10).join(',');
   const uploads = `UU${w.channelIds()[0]!.slice(2)}`;
   const cases: [string, string, Record<string, string>, string][] = [
@@ -129,6 +138,12 @@ describe('the simulator answers only what the Schema$ types of @googleapis/youtu
     ],
     ['search (id only)', 'search', { part: 'id', q: 'cooking' }, 'SearchListResponse'],
     ['videos', 'videos', { part: 'snippet,statistics,contentDetails,status', id: ids }, 'VideoListResponse'],
+    [
+      'videos (live streams and premieres)',
+      'videos',
+      { part: 'snippet,statistics,liveStreamingDetails', id: broadcasts.join(',') },
+      'VideoListResponse',
+    ],
     [
       'videos:batchGetStats',
       'videos:batchGetStats',
@@ -168,6 +183,28 @@ describe('the simulator answers only what the Schema$ types of @googleapis/youtu
       check(body, { kind: 'ref', name: `Schema$${type}` }, path, problems);
       expect(problems).toEqual([]);
     });
+
+  it('answers broadcasts upcoming, live and ended as YouTube does', async () => {
+    const body = await get('videos', { part: 'snippet,liveStreamingDetails', id: broadcasts.join(',') });
+    // biome-ignore lint/suspicious/noExplicitAny: a JSON answer
+    const byId = new Map<string, any>(body.items.map((i: any) => [i.id, i]));
+    const [ended, live, upcoming] = broadcasts.map((id) => byId.get(id));
+    expect(upcoming.snippet.liveBroadcastContent).toBe('upcoming');
+    expect(Object.keys(upcoming.liveStreamingDetails)).toEqual(['scheduledStartTime']);
+    expect(live.snippet.liveBroadcastContent).toBe('live');
+    expect(Object.keys(live.liveStreamingDetails).sort()).toEqual([
+      'actualStartTime',
+      'concurrentViewers',
+      'scheduledStartTime',
+    ]);
+    expect(live.liveStreamingDetails.concurrentViewers).toMatch(/^\d+$/);
+    expect(ended.snippet.liveBroadcastContent).toBe('none');
+    expect(ended.liveStreamingDetails.actualEndTime).toBe('2026-03-10T18:20:00Z');
+    expect(ended.liveStreamingDetails.concurrentViewers).toBeUndefined();
+    // An ordinary upload has no liveStreamingDetails even when asked for.
+    const plain = await get('videos', { part: 'liveStreamingDetails', id: ids.split(',')[0]! });
+    expect(plain.items[0].liveStreamingDetails).toBeUndefined();
+  });
 
   it('catches a field the real API does not send', () => {
     const problems: string[] = [];

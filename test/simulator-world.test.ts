@@ -139,6 +139,33 @@ describe('the world', () => {
     expect(w.visibility(w.publishedCount(NOW), NOW)).toBe('unpublished');
   });
 
+  it('schedules live streams and premieres when asked to, watched only from their start', () => {
+    const none = w.firstIndexAtOrAfter(NOW - DAY_MS);
+    expect(w.live(none)).toBeNull(); // by default a world has no broadcasts
+    const lw = new World(42, { originMs: ORIGIN, liveFraction: 0.02, premiereFraction: 0.03 }, NOW);
+    const first = lw.firstIndexAtOrAfter(NOW - 10 * DAY_MS);
+    const kinds = { live: 0, premiere: 0 };
+    let watched = 0;
+    for (let i = first; i < first + 10_000; i++) {
+      const l = lw.live(i);
+      if (!l) continue;
+      kinds[l.kind]++;
+      const pub = lw.publishedAt(i);
+      expect(l.scheduledStart - pub).toBeGreaterThanOrEqual(HOUR_MS);
+      expect(l.scheduledStart - pub).toBeLessThanOrEqual(25 * HOUR_MS);
+      expect(l.actualStart - l.scheduledStart).toBeLessThan(l.kind === 'premiere' ? 1 : 10 * MINUTE_MS);
+      expect(l.actualEnd).toBeGreaterThan(l.actualStart);
+      expect(l.peakViewers).toBeGreaterThan(0);
+      expect(lw.statistics(i, l.actualStart - MINUTE_MS).viewCount).toBe(0);
+      watched += lw.statistics(i, l.actualEnd + DAY_MS).viewCount;
+    }
+    expect(watched).toBeGreaterThan(0);
+    expect(kinds.live / 10_000).toBeGreaterThan(0.01);
+    expect(kinds.live / 10_000).toBeLessThan(0.03);
+    expect(kinds.premiere / 10_000).toBeGreaterThan(0.02);
+    expect(kinds.premiere / 10_000).toBeLessThan(0.04);
+  });
+
   it('is a pure function of the seed', () => {
     const again = new World(42, { originMs: ORIGIN }, NOW + 5 * DAY_MS);
     const other = new World(43, { originMs: ORIGIN }, NOW);

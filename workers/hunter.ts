@@ -9,9 +9,9 @@ import {
 import { insertSearchPage } from '../src/dao/search-ranks.ts';
 import { ingestVideoMetadata, type VideoMetadata } from '../src/dao/videos.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
-import { noteSpentTrackingQuota } from '../src/dataset/incidents.ts';
 import { withTransaction } from '../src/db/pool.ts';
 import { recordFound } from '../src/discovery/record.ts';
+import { noteSpentTrackingQuota } from '../src/observations/incidents.ts';
 import { snowballQueries } from '../src/snowball.ts';
 import { isVideoId } from '../src/video-id.ts';
 import { parseDurationSeconds } from '../src/youtube/client.ts';

@@ -4,13 +4,13 @@ import { HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { recordOutage, recordQuotaIncident } from '../src/dao/incidents.ts';
 import { completeAndStage } from '../src/dao/tracker-completion.ts';
 import { leasedObservations, type ScheduleUpdate } from '../src/dao/watchlist.ts';
-import { noteSpentTrackingQuota } from '../src/dataset/incidents.ts';
-import { type Observation, observe, UNKNOWN, viewsGained } from '../src/dataset/observation.ts';
 import { maybeTransaction } from '../src/db/pool.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
 import { classify } from '../src/hydra/classify.ts';
+import { noteSpentTrackingQuota } from '../src/observations/incidents.ts';
+import { type Observation, observe, UNKNOWN, viewsGained } from '../src/observations/observation.ts';
 import { nextTrack, TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode } from '../src/tiers.ts';
-import { TRACKER_SIGNALS } from '../src/tracker/registry.ts';
+import { TRACKER_SIGNALS, withCadence } from '../src/tracker/registry.ts';
 import type { Visit } from '../src/tracker/signal.ts';
 import { toCount, type VideoPart } from '../src/youtube/client.ts';
 import type { AgentDeps, VideoItem } from './deps.ts';
@@ -113,13 +113,15 @@ function schedule(
       previousTier: v.tier as TierCode,
     });
     // Under the `demote` overload policy, the slowest videos move a tier down while the pool is short.
-    const next = overloadTier({
+    const tiered = overloadTier({
       normal: normal.tier,
       previous: v.tier as TierCode,
       viewsPerHour,
       demoteBelowVph: job.capacity?.demoteBelowVph ?? 0,
       now,
     });
+    // A signal may ask for a sooner poll (a live stream's LIVE cadence: src/tracker/registry.ts).
+    const next = withCadence(tiered, item, now);
     return {
       ...base,
       after: obs,

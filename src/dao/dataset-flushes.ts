@@ -2,7 +2,7 @@ import type { Queryable } from '../db/pool.ts';
 import type { EventLogKind } from './event-logs.ts';
 
 /**
- * Flushes of the event logs (lifecycle, gaps, ranks), recorded before their files are written like
+ * Flushes of the event logs (lifecycle, gaps, ranks, live…), recorded before their files are written like
  * `vault_flushes` for metrics: a run that crashed is redone with the same range, hence the same names.
  */
 export interface EventFlushRecord {
@@ -61,7 +61,7 @@ export async function eventFlushTotals(db: Queryable): Promise<Record<EventLogKi
     `SELECT kind, coalesce(sum(rows), 0)::float8 AS rows FROM dataset_flushes
      WHERE finished_at IS NOT NULL GROUP BY kind`,
   );
-  const out: Record<EventLogKind, number> = { lifecycle: 0, gaps: 0, ranks: 0 };
+  const out: Record<EventLogKind, number> = {};
   for (const x of r.rows) out[x.kind] = x.rows;
   return out;
 }

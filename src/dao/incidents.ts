@@ -2,7 +2,7 @@ import type { Queryable } from '../db/pool.ts';
 
 /**
  * Windows in which due polls could not run (tracker_incidents): the tracking pool's quota spent until
- * its reset, or YouTube failing. A poll served late takes its reason from them (src/dataset/gaps.ts).
+ * its reset, or YouTube failing. A poll served late takes its reason from them (src/observations/gaps.ts).
  */
 export interface Incident {
   reason: 'quota' | 'outage';

@@ -1,6 +1,6 @@
 import { MINUTE_MS } from '../clock.ts';
-import { type LifecycleEvent, lifecycleCode, lifecycleName } from '../dataset/lifecycle.ts';
 import type { Queryable } from '../db/pool.ts';
+import { type LifecycleEvent, lifecycleCode, lifecycleName } from '../observations/lifecycle.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
 /** Lifecycle events staged for the vault (lifecycle_staging) and the titles they compare against. */

@@ -1,6 +1,6 @@
 import { toEpochMinutes } from '../clock.ts';
-import { encodeObservation, OBS_BYTES, UNKNOWN } from '../dataset/observation.ts';
 import type { Queryable } from '../db/pool.ts';
+import { encodeObservation, OBS_BYTES, UNKNOWN } from '../observations/observation.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 import { type SnapshotRow, snapshotColumns } from './staging.ts';
 import { BATCH_SIZE, type ScheduleUpdate } from './watchlist.ts';

@@ -1,12 +1,12 @@
 import { fromEpochMinutes, toEpochMinutes } from '../clock.ts';
+import type { Queryable } from '../db/pool.ts';
 import {
   decodeBatch,
   encodeObservation,
   OBS_BYTES,
   type Observation,
   UNKNOWN,
-} from '../dataset/observation.ts';
-import type { Queryable } from '../db/pool.ts';
+} from '../observations/observation.ts';
 import { type TierCode, type TierName, type TierPolicy, tierForAge, tierName } from '../tiers.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
@@ -188,7 +188,7 @@ export interface ScheduleUpdate {
   /** Tier and misses before this update: the watchlist row is only written when they change. */
   previousTier: TierCode;
   previousMisses: number;
-  /** The video's observation to keep in its next batch (src/dataset/observation.ts); omitted: unknown. */
+  /** The video's observation to keep in its next batch (src/observations/observation.ts); omitted: unknown. */
   obs?: Observation;
 }
 

@@ -2,9 +2,9 @@ import type { CapacityHint } from '../capacity/overload.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { SnapshotRow } from '../dao/staging.ts';
-import type { Observation } from '../dataset/observation.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
-import type { AnyTableSpec } from '../vault/schema.ts';
+import type { Observation } from '../observations/observation.ts';
+import type { AnyTableSpec, VaultLog } from '../vault/schema.ts';
 import type { VideoPart } from '../youtube/client.ts';
 import type { Video } from '../youtube/schemas.ts';
 
@@ -88,8 +88,19 @@ export interface SignalBatch {
 export interface TrackerSignal {
   /** Unique; also the key of its count in the tracker's result. */
   name: string;
-  /** Its vault table (schema, `dt=` partitioning) when it has one of its own. */
+  /** Its vault table when the vault writes it from a table of its own (metrics: src/vault/flush.ts). */
   vault?: AnyTableSpec;
+  /**
+   * Its event log when it stages one (schema, staged table, rows by `dt=` day): the vault flushes,
+   * compacts and describes every log of the registry (src/vault/logs.ts).
+   */
+  log?: VaultLog;
+  /**
+   * A cadence of its own for a video in the state this answer shows (ms until the next poll), or null.
+   * When it is sooner than the tier's interval, the tracker polls the video then, in the fastest tier
+   * (HOURLY's dispatch lane); registry.ts `withCadence` (live streams: signals/live.ts).
+   */
+  cadence?(item: Video, now: number): number | null;
   /** Its one-line entry in docs/dataset.md. */
   docs: string;
   /** A fresh batch for one tracker job. */

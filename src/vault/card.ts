@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COUNTING_NOTES } from '../dataset/notes.ts';
 import { TABLES } from './compact.ts';
+import { EVENT_LOGS } from './logs.ts';
 import { PART_RE } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
 import type { AnyTableSpec } from './schema.ts';
@@ -35,9 +36,7 @@ export interface CardFacts {
 const TABLE_ABOUT: Record<string, string> = {
   metrics: 'one row per statistics snapshot (views, likes, comments) of a tracked video',
   videos: "each video's metadata (title, channel, tags, category, duration), as vaulted",
-  lifecycle: 'what happened to a video: unavailable and back, likes hidden, comments disabled, title changes',
-  gaps: 'planned polls not taken on time, with the reason',
-  ranks: "search results in YouTube's order",
+  ...Object.fromEntries(EVENT_LOGS.map((l) => [l.table.name, l.about])),
 };
 
 const PARQUET_TYPE: Record<string, string> = {

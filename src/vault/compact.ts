@@ -3,17 +3,11 @@ import { join } from 'node:path';
 import type { Pool } from '../db/pool.ts';
 import { VaultBusyError, VaultError } from '../errors/index.ts';
 import { finishPendingFlushes, withVaultLock } from './flush.ts';
+import { EVENT_LOGS } from './logs.ts';
 import { openWith, parquetInfo, readParquetRows } from './parquet.ts';
 import { type FlushOptions, PART_RE, partName, utcDay, type VaultContext } from './parts.ts';
 import type { VaultObject } from './provider.ts';
-import {
-  type AnyTableSpec,
-  GAPS_TABLE,
-  LIFECYCLE_TABLE,
-  METRICS_TABLE,
-  RANKS_TABLE,
-  VIDEOS_TABLE,
-} from './schema.ts';
+import { type AnyTableSpec, METRICS_TABLE, VIDEOS_TABLE } from './schema.ts';
 
 export interface CompactedPartition {
   dataset: string;
@@ -35,7 +29,7 @@ export interface Part {
 const COMPACT_LOCK_WAIT_MS = 120_000;
 
 /** Every table of the vault, in the order compaction (and the dataset card) goes through them. */
-export const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, LIFECYCLE_TABLE, GAPS_TABLE, RANKS_TABLE];
+export const TABLES: AnyTableSpec[] = [METRICS_TABLE, VIDEOS_TABLE, ...EVENT_LOGS.map((l) => l.table)];
 
 /**
  * A file is superseded when another file's range covers its own: that other file is a merge that

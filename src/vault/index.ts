@@ -10,6 +10,7 @@ import { cardFacts, publishCard } from './card.ts';
 import { type CompactedPartition, compactVault } from './compact.ts';
 import { videoHistory } from './export.ts';
 import { flushVault } from './flush.ts';
+import { EVENT_LOGS } from './logs.ts';
 import { type Codec, dsnpEngine, type ParquetEngine } from './parquet.ts';
 import type { FlushOptions, FlushResult, VaultContext } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
@@ -81,7 +82,11 @@ export function providerFromConfig(config: Config, opts: { maxRetries?: number }
 const SIZE_CACHE_MS = 60_000;
 
 /** The vault's top-level directories (docs/dataset.md). */
-export const VAULT_DATASETS = ['metrics', 'videos', 'lifecycle', 'gaps', 'ranks'] as const;
+export const VAULT_DATASETS: readonly string[] = [
+  'metrics',
+  'videos',
+  ...EVENT_LOGS.map((l) => l.table.name),
+];
 
 export function createVault(config: Config, log: Logger, overrides: VaultOverrides = {}): Vault {
   const provider = overrides.provider ?? providerFromConfig(config);
@@ -101,7 +106,12 @@ export function createVault(config: Config, log: Logger, overrides: VaultOverrid
   async function refreshCard(pool: Pool, clock: Clock): Promise<void> {
     try {
       const [totals, events] = await Promise.all([vaultTotals(pool), eventFlushTotals(pool)]);
-      const rows = { metrics: totals.metrics.rows, videos: totals.videos.rows, ...events };
+      const rows = {
+        metrics: totals.metrics.rows,
+        videos: totals.videos.rows,
+        ...Object.fromEntries(EVENT_LOGS.map((l) => [l.staging.kind, 0])),
+        ...events,
+      };
       await publishCard(provider, await cardFacts(provider, rows, clock.now()));
     } catch (err) {
       ctx.log.warn({ err: (err as Error).message }, 'could not write the dataset card');

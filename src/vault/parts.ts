@@ -3,6 +3,7 @@ import type { FlushRecord } from '../dao/vault-flushes.ts';
 import type { Logger } from '../log.ts';
 import type { Codec, ParquetEngine } from './parquet.ts';
 import type { VaultProvider } from './provider.ts';
+import type { VaultLog } from './schema.ts';
 
 /**
  * What every vault flush shares (metrics and videos in flush.ts, the event logs in events.ts): where
@@ -49,3 +50,31 @@ export const partName = (first: bigint | number, last: bigint | number): string 
   `part-${padSeq(first)}-${padSeq(last)}.parquet`;
 export const PART_RE = /^part-(\d+)-(\d+)\.parquet$/;
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+type ParquetRow = Record<string, unknown>;
+
+/**
+ * An event log from how its staged rows read: the range reader of its DAO, the time that names a
+ * row's `dt=` day, and its Parquet row (or rows: a staged gap is one row per video).
+ */
+export function vaultLog<T>(o: {
+  staging: VaultLog['staging'];
+  table: VaultLog['table'];
+  about: string;
+  read(db: Parameters<VaultLog['rows']>[0], firstSeq: bigint, lastSeq: bigint): Promise<T[]>;
+  at(x: T): number;
+  row(x: T): ParquetRow | ParquetRow[];
+}): VaultLog {
+  return {
+    staging: o.staging,
+    table: o.table,
+    about: o.about,
+    async rows(db, firstSeq, lastSeq) {
+      return (await o.read(db, firstSeq, lastSeq)).flatMap((x) => {
+        const day = utcDay(o.at(x));
+        const rows = o.row(x);
+        return (Array.isArray(rows) ? rows : [rows]).map((row) => ({ day, row }));
+      });
+    },
+  };
+}

@@ -1,3 +1,5 @@
+import type { StagedLog } from '../dao/event-logs.ts';
+import type { Queryable } from '../db/pool.ts';
 import { TIER_NAMES } from '../tiers.ts';
 
 /**
@@ -23,9 +25,28 @@ export interface TableSpec {
 
 /** A table whose columns may use any type (`AnyColumnType`): written with @dsnp/parquetjs. */
 export interface AnyTableSpec {
-  name: TableSpec['name'];
+  /** Its vault directory; an event log's tables are named by their log (VaultLog). */
+  name: string;
   version: number;
   columns: { name: string; type: AnyColumnType; nullable: boolean }[];
+}
+
+/**
+ * An event log the vault flushes (src/vault/events.ts): rows staged in Postgres, taken by seq ranges,
+ * written as Parquet under `<table.name>/dt=<UTC day>/`. The tracker signals of the registry declare
+ * theirs (src/tracker/signal.ts); the vault iterates them (src/vault/logs.ts).
+ */
+export interface VaultLog {
+  staging: StagedLog;
+  table: AnyTableSpec;
+  /** One line for the dataset card. */
+  about: string;
+  /** The Parquet rows of a staged range, each with the UTC day (YYYY-MM-DD) it belongs to. */
+  rows(
+    db: Queryable,
+    firstSeq: bigint,
+    lastSeq: bigint,
+  ): Promise<{ day: string; row: Record<string, unknown> }[]>;
 }
 
 const col = (name: string, type: ColumnType, nullable = false): Column => ({ name, type, nullable });
@@ -67,7 +88,7 @@ export const VIDEOS_TABLE: TableSpec = {
   ],
 };
 
-/** Lifecycle events (src/dataset/lifecycle.ts), one row per transition, by the UTC day of `seen_at`. */
+/** Lifecycle events (src/observations/lifecycle.ts), one row per transition, by the UTC day of `seen_at`. */
 export const LIFECYCLE_TABLE: AnyTableSpec = {
   name: 'lifecycle',
   version: 1,

@@ -1,7 +1,7 @@
 import { insertLifecycleEvents, knownTitles, recordTitles } from '../dao/lifecycle.ts';
 import { markDeletionNoticed } from '../dao/watchlist.ts';
-import type { LifecycleEvent } from '../dataset/lifecycle.ts';
 import { type Queryable, withTransaction } from '../db/pool.ts';
+import type { LifecycleEvent } from '../observations/lifecycle.ts';
 import type { ParsedFeed } from './feed.ts';
 
 export interface PushedChangeOptions {

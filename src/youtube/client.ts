@@ -29,7 +29,13 @@ export type * from './schemas.ts';
  * API key in its message, stack or cause.
  */
 
-export type VideoPart = 'snippet' | 'statistics' | 'contentDetails' | 'status' | 'id';
+export type VideoPart =
+  | 'snippet'
+  | 'statistics'
+  | 'contentDetails'
+  | 'status'
+  | 'liveStreamingDetails'
+  | 'id';
 
 export interface SearchParams {
   q: string;

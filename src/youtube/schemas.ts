@@ -112,6 +112,17 @@ export const videoSchema = z.object({
     })
     .optional(),
   statistics: videoStatisticsSchema.optional(),
+  // Live streams and premieres only (src/tracker/signals/live.ts); concurrentViewers while live.
+  liveStreamingDetails: z
+    .object({
+      scheduledStartTime: time.optional(),
+      scheduledEndTime: time.optional(),
+      actualStartTime: time.optional(),
+      actualEndTime: time.optional(),
+      concurrentViewers: count.optional(),
+      activeLiveChatId: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const videoListResponseSchema = z.object({

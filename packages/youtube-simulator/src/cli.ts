@@ -97,10 +97,14 @@ const optionsSchema = z.object({
   'units-quota': z.coerce.number().int().min(0).optional(),
   'legacy-quota': z.boolean().optional(),
   'key-rps': z.coerce.number().positive().optional(),
+  // Shares of videos that are live streams and premieres (docs/simulator.md, "The world").
+  'live-fraction': z.coerce.number().min(0).max(1).optional(),
+  'premiere-fraction': z.coerce.number().min(0).max(1).optional(),
 });
 
 export const USAGE = `usage: youtube-simulator [--port N] [--host H] [--seed N] [--speed X] [--keys-file PATH]
   [--generate-keys N] [--keys-out PATH] [--search-quota N] [--units-quota N] [--legacy-quota] [--key-rps N]
+  [--live-fraction X] [--premiere-fraction X]
 `;
 
 /** The bin: parse `argv` (zod names the bad option), then serve. */
@@ -120,6 +124,8 @@ export async function main(argv: string[]): Promise<void> {
       'units-quota': str,
       'legacy-quota': { type: 'boolean' },
       'key-rps': str,
+      'live-fraction': str,
+      'premiere-fraction': str,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -150,6 +156,10 @@ export async function main(argv: string[]): Promise<void> {
       ...(o['units-quota'] !== undefined ? { unitsQuota: o['units-quota'] } : {}),
       ...(o['legacy-quota'] ? { legacyQuota: true } : {}),
       ...(o['key-rps'] !== undefined ? { keyRps: o['key-rps'] } : {}),
+      world: {
+        ...(o['live-fraction'] !== undefined ? { liveFraction: o['live-fraction'] } : {}),
+        ...(o['premiere-fraction'] !== undefined ? { premiereFraction: o['premiere-fraction'] } : {}),
+      },
     },
     source,
   );

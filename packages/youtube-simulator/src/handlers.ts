@@ -266,6 +266,7 @@ const videos: Endpoint = {
       statistics: part.has('statistics'),
       contentDetails: part.has('contentDetails'),
       status: part.has('status'),
+      liveStreamingDetails: part.has('liveStreamingDetails'),
     };
     const items: unknown[] = [];
     for (const id of ids) {

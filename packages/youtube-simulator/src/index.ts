@@ -20,6 +20,7 @@ export type { Faults } from './faults.ts';
 export type { HubOptions, HubStats, WebSubHub } from './hub.ts';
 export type { LatencyModel, MethodLatency } from './latency.ts';
 export { YOUTUBE_LATENCY } from './latency.ts';
+export type { LiveBroadcastContent, LiveSchedule } from './live.ts';
 export type { SearchRealism, SearchRealismOption } from './search-realism.ts';
 export type { KeyDayStats, SimulatorStats } from './stats.ts';
 export type { VideoState, WorldOptions } from './world.ts';

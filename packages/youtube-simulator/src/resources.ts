@@ -1,3 +1,4 @@
+import { broadcastContent, concurrentViewers, type LiveSchedule } from './live.ts';
 import { etagOf, hash2, hashString } from './rng.ts';
 import { CATEGORIES } from './words.ts';
 import type { ChannelInfo, World } from './world.ts';
@@ -42,6 +43,18 @@ export interface VideoParts {
   statistics: boolean;
   contentDetails: boolean;
   status: boolean;
+  liveStreamingDetails?: boolean;
+}
+
+/** The `liveStreamingDetails` part of a broadcast's video resource at `now` (live.ts). */
+export function liveStreamingDetails(l: LiveSchedule, now: number, salt: number): Record<string, string> {
+  const out: Record<string, string> = { scheduledStartTime: rfc3339(l.scheduledStart) };
+  if (now >= l.actualStart) out.actualStartTime = rfc3339(l.actualStart);
+  if (now >= l.actualEnd) out.actualEndTime = rfc3339(l.actualEnd);
+  const viewers = concurrentViewers(l, now, salt);
+  // A count, written as a string like every count of the API; absent once the broadcast ended.
+  if (viewers !== null) out.concurrentViewers = String(viewers);
+  return out;
 }
 
 /** A `youtube#video` resource with the requested parts. */
@@ -53,6 +66,7 @@ export function videoResource(
 ): Record<string, unknown> {
   const id = world.videoIdAt(i);
   const stats = parts.statistics ? world.statistics(i, now) : null;
+  const live = world.live(i);
   const out: Record<string, unknown> = {
     kind: 'youtube#video',
     etag: etagOf(hash2(i, stats ? stats.viewCount : 0)),
@@ -69,7 +83,7 @@ export function videoResource(
       channelTitle: d.channel.title,
       tags: d.tags,
       categoryId: d.categoryId,
-      liveBroadcastContent: 'none',
+      liveBroadcastContent: broadcastContent(live, now),
       defaultAudioLanguage: 'en',
       localized: { title: d.title, description: d.description },
     };
@@ -93,6 +107,7 @@ export function videoResource(
       publicStatsViewable: true,
       madeForKids: false,
     };
+  if (parts.liveStreamingDetails && live) out.liveStreamingDetails = liveStreamingDetails(live, now, i);
   if (stats) {
     const s: Record<string, string> = { viewCount: String(stats.viewCount) };
     if (stats.likeCount !== null) s.likeCount = String(stats.likeCount);

@@ -1,4 +1,5 @@
-import { DAY_MS, HOUR_MS } from './clock.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './clock.ts';
+import { type LiveSchedule, liveSchedule } from './live.ts';
 import { decodeVideoId, encodeVideoId, Feistel64, hash2, mix32, normal, unit2 } from './rng.ts';
 import {
   CHANNEL_PREFIXES,
@@ -32,6 +33,9 @@ export interface WorldOptions {
   privateFraction: number;
   likesHiddenFraction: number;
   commentsDisabledFraction: number;
+  /** Fractions of videos that are scheduled live streams, and premieres (live.ts); default none. */
+  liveFraction: number;
+  premiereFraction: number;
 }
 
 export const DEFAULT_WORLD: Omit<WorldOptions, 'originMs'> = {
@@ -44,6 +48,8 @@ export const DEFAULT_WORLD: Omit<WorldOptions, 'originMs'> = {
   privateFraction: 0.01,
   likesHiddenFraction: 0.03,
   commentsDisabledFraction: 0.04,
+  liveFraction: 0,
+  premiereFraction: 0,
 };
 
 export type VideoState = 'public' | 'private' | 'deleted' | 'likesHidden' | 'commentsDisabled';
@@ -107,6 +113,11 @@ const S = {
   title: 19,
   tags: 20,
   suffix: 21,
+  live: 22,
+  liveLead: 23,
+  liveDelay: 24,
+  liveLength: 25,
+  liveViewers: 26,
 } as const;
 
 const zipfCdf = (n: number, s = 1.07): Float64Array => {
@@ -176,6 +187,7 @@ export class World {
   readonly #channels: ChannelInfo[];
   readonly #channelByKey = new Map<string, number>();
   readonly #overrides = new Map<number, Override>();
+  readonly #live = new Map<number, LiveSchedule>();
   readonly #channelTopic: Uint8Array;
   readonly #listeners: ((i: number, change: VideoState | 'title') => void)[] = [];
 
@@ -332,7 +344,9 @@ export class World {
    * Every count is non-decreasing in `now`.
    */
   statistics(i: number, now: number): VideoStatistics {
-    const ageH = Math.max(0, (now - this.publishedAt(i)) / HOUR_MS);
+    // A live stream or premiere is watched from its start: nothing before.
+    const born = this.live(i)?.actualStart ?? this.publishedAt(i);
+    const ageH = Math.max(0, (now - born) / HOUR_MS);
     const popularity = this.#channels[this.channelOf(i)]!.popularity;
     const k = this.#u(i, S.kind);
     const o = this.options;
@@ -376,6 +390,44 @@ export class World {
             : { ...prev, visibility: state };
     this.#overrides.set(i, next);
     for (const l of this.#listeners) l(i, state);
+  }
+
+  /**
+   * The broadcast of a live stream or premiere (live.ts), or null for an ordinary upload. Scheduled
+   * 1 to 24 hours after the video appears (its publishedAt), as YouTube lists an upcoming broadcast.
+   */
+  live(i: number): LiveSchedule | null {
+    const set = this.#live.get(i);
+    if (set) return set;
+    const o = this.options;
+    if (o.liveFraction + o.premiereFraction === 0) return null;
+    const u = this.#u(i, S.live);
+    if (u >= o.liveFraction + o.premiereFraction) return null;
+    const kind = u < o.premiereFraction ? 'premiere' : 'live';
+    const scheduledStart =
+      Math.ceil((this.publishedAt(i) + (1 + 23 * this.#u(i, S.liveLead)) * HOUR_MS) / MINUTE_MS) * MINUTE_MS;
+    return liveSchedule({
+      kind,
+      scheduledStart,
+      // Premieres start on the minute; streamers go live up to 10 minutes late.
+      startDelayMs: kind === 'premiere' ? 0 : Math.floor(10 * this.#u(i, S.liveDelay)) * MINUTE_MS,
+      durationMs:
+        kind === 'premiere'
+          ? Math.max(60, this.durationSeconds(i)) * 1000
+          : (0.5 + 3 * this.#u(i, S.liveLength)) * HOUR_MS,
+      peakViewers: Math.round(
+        20 * this.#channels[this.channelOf(i)]!.popularity * Math.exp(1.5 * this.#u(i, S.liveViewers)),
+      ),
+    });
+  }
+
+  /** Makes a video a live stream or premiere with this schedule (tests and demos). */
+  scheduleLive(id: string, schedule: Parameters<typeof liveSchedule>[0]): LiveSchedule {
+    const i = this.indexOf(id);
+    if (i < 0) throw new RangeError(`no video ${id} in this world`);
+    const live = liveSchedule(schedule);
+    this.#live.set(i, live);
+    return live;
   }
 
   /** The owner renames a video from now on (tests and demos; the WebSub hub announces it). */

@@ -1,9 +1,30 @@
 import { capacityReason } from '../../capacity/overload.ts';
-import { type GapRow, insertGaps } from '../../dao/gaps.ts';
+import { GAP_STAGING } from '../../dao/event-logs.ts';
+import { type GapRow, insertGaps, readGapRange } from '../../dao/gaps.ts';
 import { incidentsBetween } from '../../dao/incidents.ts';
-import { isLate, lateReason } from '../../dataset/gaps.ts';
-import { GAPS_TABLE } from '../../vault/schema.ts';
+import { isLate, lateReason } from '../../observations/gaps.ts';
+import { vaultLog } from '../../vault/parts.ts';
+import { GAPS_TABLE, tierLabel } from '../../vault/schema.ts';
 import type { TrackerSignal, Visit } from '../signal.ts';
+
+/** gaps/: one row per video of a staged gap, by the UTC day of `polled_at`. */
+const GAPS_LOG = vaultLog({
+  staging: GAP_STAGING,
+  table: GAPS_TABLE,
+  about: 'planned polls not taken on time, with the reason',
+  read: readGapRange,
+  at: (g) => g.polledAt,
+  row: (g) =>
+    g.videoIds.map((id) => ({
+      video_id: id,
+      due_at: g.dueAt,
+      polled_at: g.polledAt,
+      delay_s: BigInt(Math.round((g.polledAt - g.dueAt) / 1000)),
+      reason: g.reason,
+      taken: g.taken,
+      tier: tierLabel(g.tier),
+    })),
+});
 
 /**
  * Gaps: a poll served more than half an interval late (labelled with the quota or outage incident
@@ -11,7 +32,7 @@ import type { TrackerSignal, Visit } from '../signal.ts';
  */
 export const gapsSignal: TrackerSignal = {
   name: 'gaps',
-  vault: GAPS_TABLE,
+  log: GAPS_LOG,
   docs: '`gaps/` — late polls (quota, outage, late) and missing videos (unavailable), by due time and tier',
   start(ctx) {
     const late = new Map<string, GapRow>();

@@ -1,7 +1,27 @@
-import { insertLifecycleEvents } from '../../dao/lifecycle.ts';
-import { flagChanges, type LifecycleEvent } from '../../dataset/lifecycle.ts';
+import { LIFECYCLE_STAGING } from '../../dao/event-logs.ts';
+import { insertLifecycleEvents, readLifecycleRange } from '../../dao/lifecycle.ts';
+import { flagChanges, type LifecycleEvent } from '../../observations/lifecycle.ts';
+import { vaultLog } from '../../vault/parts.ts';
 import { LIFECYCLE_TABLE } from '../../vault/schema.ts';
 import type { TrackerSignal } from '../signal.ts';
+
+/** lifecycle/: one row per event, by the UTC day of `seen_at` (titles' `title_changed` included). */
+const LIFECYCLE_LOG = vaultLog({
+  staging: LIFECYCLE_STAGING,
+  table: LIFECYCLE_TABLE,
+  about: 'what happened to a video: unavailable and back, likes hidden, comments disabled, title changes',
+  read: readLifecycleRange,
+  at: (e) => e.seenAt,
+  row: (e) => ({
+    video_id: e.videoId,
+    event: e.event,
+    seen_at: e.seenAt,
+    due_at: e.dueAt,
+    previous_at: e.previousAt,
+    initial: e.initial,
+    detail: e.detail,
+  }),
+});
 
 /**
  * Lifecycle events: a video missing from the answer, gone after N misses (also published on the bus
@@ -9,7 +29,7 @@ import type { TrackerSignal } from '../signal.ts';
  */
 export const lifecycleSignal: TrackerSignal = {
   name: 'lifecycle',
-  vault: LIFECYCLE_TABLE,
+  log: LIFECYCLE_LOG,
   docs: '`lifecycle/` — unavailable, available_again, gone, likes/comments hidden or shown (title_changed: titles)',
   start(ctx) {
     const events: LifecycleEvent[] = [];

@@ -1,7 +1,7 @@
 import { DAY_MS, HOUR_MS } from '../../clock.ts';
 import { insertLifecycleEvents, knownTitles, recordTitles } from '../../dao/lifecycle.ts';
-import type { LifecycleEvent } from '../../dataset/lifecycle.ts';
-import { titleCheckDue } from '../../dataset/titles.ts';
+import type { LifecycleEvent } from '../../observations/lifecycle.ts';
+import { titleCheckDue } from '../../observations/titles.ts';
 import type { TrackerSignal } from '../signal.ts';
 
 /**
