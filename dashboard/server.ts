@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import express from 'express';
 import { websubSettings } from '../src/websub/settings.ts';
 import { apiRouter } from './api.ts';

@@ -152,7 +152,10 @@ describe('the first render and the origin', () => {
     expect((await page.textContent('#kpi-staged'))?.trim()).toBe(String(seeded.stagedRows));
     expect(await page.textContent('#updated')).toMatch(/^updated /);
     expect(await canvas(page, 'chart-discovery')).toMatchObject({ rendered: 'true', points: 24 });
-    expect(await canvas(page, 'chart-queues')).toMatchObject({ rendered: 'true', points: QUEUE_NAMES.length });
+    expect(await canvas(page, 'chart-queues')).toMatchObject({
+      rendered: 'true',
+      points: QUEUE_NAMES.length,
+    });
     const dashes = await page.$$eval(
       '.kpi .value',
       (v) => v.filter((e) => e.textContent?.trim() === '–').length,
