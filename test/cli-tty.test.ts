@@ -94,6 +94,15 @@ describe('the CLI on a terminal', () => {
     expect(size.out.trim()).toMatch(/^0 B in /);
     expect(JSON.parse(onTty(['vault', 'size', '--json']).out)).toEqual(expect.objectContaining({ bytes: 0 }));
 
+    const capacity = onTty(['capacity']);
+    expect(capacity.code).toBe(0);
+    expect(capacity.out.trim()).toBe(
+      'no key pool is set (YOUTUBE_API_KEY_POOL_JSON): the built-in simulator is used, nothing to plan',
+    );
+    expect(JSON.parse(onTty(['capacity', '--json']).out)).toEqual(
+      expect.objectContaining({ policy: 'demote', plan: null }),
+    );
+
     const missing = onTty(['vault', 'export', '--video', 'dQw4w9WgXcQ']);
     expect(missing.code).toBe(1);
     expect(missing.out.trim()).toBe('pleiades: --video: the vault holds no snapshot of dQw4w9WgXcQ');
