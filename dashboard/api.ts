@@ -15,6 +15,34 @@ import { cached, computeStats } from './stats.ts';
 const hasBody = (req: Request): boolean =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
+/** Job counts, pause state and job schedulers per queue (GET /api/queues). */
+export async function queuesView(deps: Pick<DashboardDeps, 'queues'>) {
+  const list = await Promise.all(
+    QUEUE_NAMES.map(async (name: QueueName) => {
+      const q = deps.queues.get(name);
+      const [counts, paused, scheduled] = await Promise.all([
+        q.getJobCounts(),
+        q.isPaused(),
+        q.getJobSchedulersCount(),
+      ]);
+      // `scheduled`: the job schedulers' next runs, counted among the delayed jobs by BullMQ.
+      return { name, paused, counts, scheduled };
+    }),
+  );
+  return { queues: list };
+}
+
+/** The stats cache of one dashboard, shared by /api/stats and the first render of the overview page. */
+const statsCaches = new WeakMap<DashboardDeps, () => ReturnType<typeof computeStats>>();
+export function statsOf(deps: DashboardDeps): () => ReturnType<typeof computeStats> {
+  let c = statsCaches.get(deps);
+  if (!c) {
+    c = cached(deps.statsCacheMs ?? 3000, () => computeStats(deps));
+    statsCaches.set(deps, c);
+  }
+  return c;
+}
+
 /**
  * The JSON API under /api. Writes validate everything before touching anything: a request with one
  * bad item stores and enqueues nothing.
@@ -22,7 +50,7 @@ const hasBody = (req: Request): boolean =>
 export function apiRouter(deps: DashboardDeps): Router {
   const { pool, queues, log, clock, config } = deps;
   const router = express.Router();
-  const stats = cached(deps.statsCacheMs ?? 3000, () => computeStats(deps));
+  const stats = statsOf(deps);
 
   router.use((req, res, next) => {
     // JSON only: a cross-site HTML form cannot send it without a CORS preflight this API never grants.
@@ -86,19 +114,7 @@ export function apiRouter(deps: DashboardDeps): Router {
   });
 
   router.get('/queues', async (_req, res) => {
-    const list = await Promise.all(
-      QUEUE_NAMES.map(async (name: QueueName) => {
-        const q = queues.get(name);
-        const [counts, paused, scheduled] = await Promise.all([
-          q.getJobCounts(),
-          q.isPaused(),
-          q.getJobSchedulersCount(),
-        ]);
-        // `scheduled`: the job schedulers' next runs, counted among the delayed jobs by BullMQ.
-        return { name, paused, counts, scheduled };
-      }),
-    );
-    res.json({ queues: list });
+    res.json(await queuesView(deps));
   });
 
   router.get('/keys', async (_req, res) => {

@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import express from 'express';
 import { websubSettings } from '../src/websub/settings.ts';
 import { apiRouter } from './api.ts';
@@ -16,6 +15,7 @@ import {
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import type { DashboardDeps } from './deps.ts';
 import { explorerPages } from './explorer.ts';
+import { overviewHtml } from './first-data.ts';
 import { errorHandler, sendError } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { websubRouter } from './websub.ts';
@@ -77,9 +77,9 @@ export function createDashboardApp(
     if (req.headers['if-none-match'] === b.etag) return res.status(304).end();
     res.type('application/javascript').send(b.js);
   });
-  app.get(['/', '/index.html'], (_req, res) => {
+  app.get(['/', '/index.html'], async (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(join(PUBLIC_DIR, 'index.html'));
+    res.type('html').send(await overviewHtml(deps, PUBLIC_DIR));
   });
   app.use(explorerPages(deps));
   app.use(express.static(PUBLIC_DIR, { index: false, dotfiles: 'ignore' }));

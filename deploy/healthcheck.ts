@@ -6,8 +6,9 @@
  * Without a role it reads the container's main command line (/proc/1/cmdline: `tini -- node
  * app/cli/main.ts worker …`), so one HEALTHCHECK line in the Dockerfile serves every role. Servers are
  * asked over HTTP (the dashboard's /api/health, which is 503 when a dependency is down; the simulator
- * answers at all); workers and the scheduler have no port, so their check is whether this container
- * reaches Redis (AUTH + PING) and Postgres (a server that answers the SSL request).
+ * answers at all); workers have no port, so their check is whether this container reaches Redis (AUTH +
+ * PING) and Postgres (a server that answers the SSL request); the scheduler talks to Redis only (and
+ * gets no database password in docker-compose.yml), so its check is Redis alone.
  *
  * It imports only node: modules on purpose: an exec probe runs inside the container's memory limit next
  * to the worker, and loading the project's libraries (pg, ioredis, zod) would cost ~100 MB RSS per probe
@@ -165,6 +166,8 @@ export async function checkHealth(
       // Any answer, a 404 included, means the server is up; only 5xx or silence is unhealthy.
       return httpCheck(`http://127.0.0.1:${port}/`, (s) => s < 500, timeoutMs);
     }
+    case 'scheduler':
+      return redisCheck(setting(env, 'REDIS_URL'), timeoutMs);
     default: {
       const [redis, pg] = await Promise.all([
         redisCheck(setting(env, 'REDIS_URL'), timeoutMs),

@@ -141,6 +141,72 @@ describe('Bull Board', () => {
   });
 });
 
+describe('the first render and the origin', () => {
+  it('shows the figures at load from the page itself, with /api unreachable', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    // The first data must come with the page: every API call fails, and the figures show anyway.
+    await page.route('**/api/**', (r) => r.abort());
+    await page.goto(`${t.url}/`, { waitUntil: 'load' });
+    expect(await page.getAttribute('body', 'data-loaded')).toBe('true');
+    expect((await page.textContent('#kpi-hot'))?.trim()).toBe(String(seeded.videoIds.length));
+    expect((await page.textContent('#kpi-staged'))?.trim()).toBe(String(seeded.stagedRows));
+    expect(await page.textContent('#updated')).toMatch(/^updated /);
+    expect(await canvas(page, 'chart-discovery')).toMatchObject({ rendered: 'true', points: 24 });
+    expect(await canvas(page, 'chart-queues')).toMatchObject({
+      rendered: 'true',
+      points: QUEUE_NAMES.length,
+    });
+    const dashes = await page.$$eval(
+      '.kpi .value',
+      (v) => v.filter((e) => e.textContent?.trim() === '–').length,
+    );
+    expect(dashes).toBe(0);
+    await page.screenshot({ path: `${OUT}/dashboard-overview-at-load.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('a title cannot break out of the embedded data', async () => {
+    const res = await fetch(`${t.url}/`);
+    const html = await res.text();
+    const island = /<script type="application\/json" id="first-data">([\s\S]*?)<\/script>/.exec(html)?.[1];
+    expect(island).toBeDefined();
+    expect(island).not.toContain('<');
+    expect(JSON.parse(island!).stats).toBeDefined();
+  });
+
+  it('no page of the dashboard sends a request beyond its origin', async () => {
+    const origin = new URL(t.url).origin;
+    const pages = [
+      ['overview', '/?refresh=1', 'body[data-loaded="true"]'],
+      ['bull-board', '/queues', 'text=painter'],
+      ['bull-board-queue', '/queues/queue/painter', 'text=painter'],
+      ['search', `/search?q=${seeded.videoIds[0]}`, 'main'],
+      ['video', `/videos/${seeded.videoIds[0]}`, 'main'],
+      ['channel', '/channels/UCseedseedseedseedseedse', 'main'],
+    ] as const;
+    for (const [name, path, ready] of pages) {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const outside: string[] = [];
+      page.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.protocol !== 'data:' && u.protocol !== 'blob:' && u.origin !== origin) outside.push(r.url());
+      });
+      const res = await page.goto(`${t.url}${path}`, { waitUntil: 'load' });
+      expect(res?.status(), name).toBe(200);
+      await page.locator(ready).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      if (name.startsWith('bull-board')) {
+        // Themed like the overview: the overview's dark background, whatever the browser prefers.
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        expect(bg, name).toBe('rgb(11, 16, 32)');
+        await page.screenshot({ path: `${OUT}/${name}.png` });
+      }
+      expect(outside, name).toEqual([]);
+      await page.close();
+    }
+  });
+});
+
 describe('with a token', () => {
   it('sends the browser to the login form, then shows the overview', async () => {
     const token = 'browser-test-token-0123456789';

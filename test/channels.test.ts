@@ -343,7 +343,7 @@ describe('discovery through followed channels', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/channelIds\.1: expected a YouTube channel id/);
     expect((await getFollowedChannels(s.db.pool, [one!])).length).toBe(0);
-    const ok = cli(one!, two!, one!);
+    const ok = cli(one!, two!, one!, '--json');
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual({
       followed: [one, two].sort(),

@@ -94,8 +94,68 @@ describe('the CLI on a terminal', () => {
     expect(size.out.trim()).toMatch(/^0 B in /);
     expect(JSON.parse(onTty(['vault', 'size', '--json']).out)).toEqual(expect.objectContaining({ bytes: 0 }));
 
+    const capacity = onTty(['capacity']);
+    expect(capacity.code).toBe(0);
+    expect(capacity.out.trim()).toBe(
+      'no key pool is set (YOUTUBE_API_KEY_POOL_JSON): the built-in simulator is used, nothing to plan',
+    );
+    expect(JSON.parse(onTty(['capacity', '--json']).out)).toEqual(
+      expect.objectContaining({ policy: 'demote', plan: null }),
+    );
+
     const missing = onTty(['vault', 'export', '--video', 'dQw4w9WgXcQ']);
     expect(missing.code).toBe(1);
     expect(missing.out.trim()).toBe('pleiades: --video: the vault holds no snapshot of dQw4w9WgXcQ');
+  });
+
+  it('answers enqueue, follow and retry-failed with sentences and tables, and --json with JSON', () => {
+    const search = onTty(['enqueue', 'search', 'lo-fi', 'beats', '--priority', '50']);
+    expect(search.code).toBe(0);
+    expect(search.out.trim()).toMatch(/^queued search "lo-fi beats" \(id \d+, priority 50\)$/);
+    const again = JSON.parse(onTty(['enqueue', 'search', 'LO-FI beats', '--json']).out);
+    expect(again).toEqual({ added: [], alreadyQueued: ['LO-FI beats'] });
+    expect(onTty(['enqueue', 'search', 'lo-fi beats']).out.trim()).toBe('"lo-fi beats" is already queued');
+
+    const track = onTty(['enqueue', 'track', 'dQw4w9WgXcQ', 'jNQXAC9IVRw']);
+    expect(track.code).toBe(0);
+    expect(track.out.trim()).toBe('added 2 videos to the watchlist, due now');
+    expect(JSON.parse(onTty(['enqueue', 'track', 'dQw4w9WgXcQ', '--json']).out)).toEqual({
+      added: 0,
+      alreadyTracked: 1,
+    });
+
+    const janitor = onTty(['enqueue', 'janitor']);
+    expect(janitor.code).toBe(0);
+    expect(janitor.out.trim()).toMatch(/^started a janitor job \(id \S+\)$/);
+    expect(JSON.parse(onTty(['enqueue', 'painter', '--json']).out)).toEqual(
+      expect.objectContaining({ queue: 'painter', jobId: expect.any(String) }),
+    );
+
+    const channel = 'UC_x5XG1OV2P6uZZ5FSM9Ttw';
+    const follow = onTty(['follow', channel, '--no-dispatch']);
+    expect(follow.code).toBe(0);
+    expect(follow.out.trim()).toBe('following 1 new channel');
+    expect(JSON.parse(onTty(['follow', channel, '--no-dispatch', '--json']).out)).toEqual({
+      followed: [],
+      alreadyFollowed: [channel],
+      dispatched: false,
+    });
+    const list = onTty(['follow', '--list']);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(
+      /^channel\s+origin\s+videos\s+uploads\/day\s+polled every\s+next poll \(UTC\)\s+websub$/m,
+    );
+    expect(list.out).toMatch(new RegExp(`^${channel}\\s+manual\\s+0\\s`, 'm'));
+    expect(JSON.parse(onTty(['follow', '--list', '--json']).out)).toEqual(
+      expect.objectContaining({ channelId: channel, origin: 'manual' }),
+    );
+
+    const retry = onTty(['retry-failed', 'tracker']);
+    expect(retry.code).toBe(0);
+    expect(retry.out.trim()).toBe('no failed job in tracker');
+    expect(JSON.parse(onTty(['retry-failed', 'tracker', '--json']).out)).toEqual({
+      queue: 'tracker',
+      retried: 0,
+    });
   });
 });

@@ -26,7 +26,7 @@ const count = async (sql: string) => Number((await db.pool.query(sql)).rows[0].n
 
 describe('pleiades enqueue and queues', () => {
   it('queues a search query and a video by hand', async () => {
-    const a = cli('enqueue', 'search', 'lo-fi', 'beats', '--priority', '50');
+    const a = cli('enqueue', 'search', 'lo-fi', 'beats', '--priority', '50', '--json');
     expect(a.status, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout).added[0].query).toBe('lo-fi beats');
     expect(
@@ -34,9 +34,9 @@ describe('pleiades enqueue and queues', () => {
         `SELECT count(*) AS n FROM search_queue WHERE query = 'lo-fi beats' AND priority = 50 AND origin = 'manual'`,
       ),
     ).toBe(1);
-    const again = cli('enqueue', 'search', 'LO-FI  beats');
+    const again = cli('enqueue', 'search', 'LO-FI  beats', '--json');
     expect(JSON.parse(again.stdout).alreadyQueued).toEqual(['LO-FI beats']);
-    const t = cli('enqueue', 'track', 'dQw4w9WgXcQ', 'dQw4w9WgXcQ');
+    const t = cli('enqueue', 'track', 'dQw4w9WgXcQ', 'dQw4w9WgXcQ', '--json');
     expect(t.status, t.stderr).toBe(0);
     expect(JSON.parse(t.stdout)).toEqual({ added: 1, alreadyTracked: 0 });
     expect(await count('SELECT count(*) AS n FROM watchlist')).toBe(1);

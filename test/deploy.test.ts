@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
+import { parse as parseDotenvText } from 'dotenv';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -110,19 +111,62 @@ function composeCli(): string[] | undefined {
   return undefined;
 }
 
-/** A project directory as a user has it: the compose file, the Dockerfile and a .env from the example. */
+/** What a fresh clone holds for compose: the committed (or new, not ignored) files it reads. */
+function cloneComposeFiles(dir: string): void {
+  const files = run('git', [
+    'ls-files',
+    '-co',
+    '--exclude-standard',
+    '--',
+    'docker-compose.yml',
+    'Dockerfile',
+    'deploy',
+    '.env.example',
+  ]).out.split('\n');
+  for (const f of files.filter(Boolean)) {
+    if (!existsSync(join(ROOT, f))) continue; // deleted in the working tree
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    copyFileSync(join(ROOT, f), join(dir, f));
+  }
+}
+
+/**
+ * A project directory as a user has it after the README's steps: deploy/compose.env from its example
+ * with `extraEnv` added (later lines win). A host .env sits beside it with settings for `npm start`
+ * that must never reach the compose stack.
+ */
 function composeProject(extraEnv: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'pleiades-compose-'));
-  copyFileSync(join(ROOT, 'docker-compose.yml'), join(dir, 'docker-compose.yml'));
-  copyFileSync(join(ROOT, 'Dockerfile'), join(dir, 'Dockerfile'));
+  cloneComposeFiles(dir);
   const env =
-    read('.env.example') +
+    read('deploy/compose.env.example') +
     Object.entries(extraEnv)
       .map(([k, v]) => `${k}=${v}\n`)
       .join('');
-  writeFileSync(join(dir, '.env'), env);
+  writeFileSync(join(dir, 'deploy/compose.env'), env);
+  writeFileSync(join(dir, '.env'), HOST_ENV);
   return dir;
 }
+
+/** A host's .env (read by `npm start`), with values that would break the compose stack if they leaked. */
+const HOST_ENV = [
+  'DATABASE_URL=postgresql://postgres:host-db-leak-4711@127.0.0.1:5432/pleiades',
+  'REDIS_URL=redis://127.0.0.1:6379',
+  'POSTGRES_PASSWORD=host-pg-leak-4711',
+  'REDIS_PASSWORD=host-redis-leak-4711',
+  'DASHBOARD_TOKEN=host-token-leak-4711',
+  'YOUTUBE_API_ROOT=http://127.0.0.1:8181',
+  'COMPOSE_PROFILES=host-profile-leak',
+  'WORKER_CONCURRENCY=3',
+  '',
+].join('\n');
+
+const composeArgs = (cli: string[], ...args: string[]) => [
+  ...cli.slice(1),
+  '--env-file',
+  'deploy/compose.env',
+  ...args,
+];
 
 /** The compose CLI's environment: without the test's own variables, which would shadow .env. */
 function composeEnv(): NodeJS.ProcessEnv {
@@ -143,7 +187,7 @@ describe('docker-compose.yml', () => {
     if (!cli) return;
     const dir = composeProject(SECRETS);
     dirs.push(dir);
-    const r = run(cli[0]!, [...cli.slice(1), '--profile', 'simulator', 'config'], {
+    const r = run(cli[0]!, composeArgs(cli, '--profile', 'simulator', 'config'), {
       cwd: dir,
       env: composeEnv(),
     });
@@ -200,7 +244,7 @@ describe('docker-compose.yml', () => {
       const rest = Object.fromEntries(Object.entries(SECRETS).filter(([k]) => k !== missing));
       const dir = composeProject(rest);
       dirs.push(dir);
-      const r = run(cli![0]!, [...cli!.slice(1), 'config'], { cwd: dir, env: composeEnv() });
+      const r = run(cli![0]!, composeArgs(cli!, 'config'), { cwd: dir, env: composeEnv() });
       expect(r.code, `without ${missing}`).not.toBe(0);
       expect(r.err + r.out).toContain(missing);
     }
@@ -266,7 +310,7 @@ describe('docker-compose.yml', () => {
       if (name !== 'simulator' && !monitoring.includes(name)) expect(obj(s).profiles, name).toBeUndefined();
   });
 
-  it('holds no secret: every secret-looking value is interpolated from .env', () => {
+  it('holds no secret: every secret-looking value is interpolated from deploy/compose.env', () => {
     const secretName = /(PASSWORD|TOKEN|SECRET|_KEY|_JSON|_AUTH)/;
     const problems: string[] = [];
     for (const [name, svc] of Object.entries(obj(parse(raw)).services as Obj)) {
@@ -279,6 +323,117 @@ describe('docker-compose.yml', () => {
     }
     expect(problems).toEqual([]);
     for (const secret of Object.values(SECRETS)) expect(raw).not.toContain(secret);
+  });
+
+  it("passes `config` on a fresh clone after the README's Deploy steps, untouched by a host .env", () => {
+    expect(cli).toBeDefined();
+    const deploy =
+      read('README.md')
+        .split(/^## Deploy$/m)[1]
+        ?.split(/^## /m)[0] ?? '';
+    const block = /```bash\n([\s\S]*?)```/.exec(deploy)?.[1] ?? '';
+    const steps = block.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    const upAt = steps.findIndex((l) => / up( |$)/.test(l));
+    expect(upAt, 'the README says `docker compose … up`').toBeGreaterThan(0);
+    const before = steps.slice(0, upAt);
+    expect(before.some((l) => /config/.test(l))).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'pleiades-compose-'));
+    dirs.push(dir);
+    cloneComposeFiles(dir);
+    writeFileSync(join(dir, '.env'), HOST_ENV);
+    const compose = cli!.join(' ');
+    for (const step of before) {
+      const r = run('bash', ['-euo', 'pipefail', '-c', step.replaceAll('docker compose', compose)], {
+        cwd: dir,
+        env: composeEnv(),
+      });
+      expect(r.code, `${step}\n${r.err}`).toBe(0);
+    }
+    const r = run(cli![0]!, composeArgs(cli!, 'config'), { cwd: dir, env: composeEnv() });
+    expect(r.code, r.err).toBe(0);
+    // Nothing of the host's .env reached the stack, and the generated secrets did.
+    expect(r.out).not.toMatch(/leak-4711|host-profile-leak|127\.0\.0\.1:5432|WORKER_CONCURRENCY: '3'/);
+    const generated = parseDotenvText(readFileSync(join(dir, 'deploy/compose.env'), 'utf8'));
+    expect(generated.DASHBOARD_TOKEN).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.out).toContain(generated.DASHBOARD_TOKEN);
+    // The host's own settings file is not the compose one: `npm start` reads .env, never deploy/.
+    expect(read('.gitignore')).toMatch(/^deploy\/compose\.env$/m);
+  });
+
+  it('gives each service exactly the secrets it uses, and no container the secrets file', () => {
+    expect(cli).toBeDefined();
+    const sentinel = {
+      POSTGRES_PASSWORD: 'pg-sentinel-4711',
+      REDIS_PASSWORD: 'redis-sentinel-4711',
+      DASHBOARD_TOKEN: 'dashboard-sentinel-4711',
+      YOUTUBE_API_KEY_POOL_JSON: '["youtube-key-sentinel-4711"]',
+      GOOGLE_APPLICATION_CREDENTIALS: '/run/secrets/gcs-sentinel-4711.json',
+      HF_TOKEN: 'hf-sentinel-4711',
+      WEBSUB_SECRET: 'websub-sentinel-4711',
+    };
+    type Secret = keyof typeof sentinel;
+    const DB: Secret[] = ['POSTGRES_PASSWORD', 'REDIS_PASSWORD'];
+    const STORES: Secret[] = [
+      ...DB,
+      'YOUTUBE_API_KEY_POOL_JSON',
+      'GOOGLE_APPLICATION_CREDENTIALS',
+      'HF_TOKEN',
+      'WEBSUB_SECRET',
+    ];
+    // Why each service needs what it gets: the stores it opens (app/cli/commands/<role>.ts).
+    const uses: Record<string, Secret[]> = {
+      redis: ['REDIS_PASSWORD'], // requirepass
+      postgres: ['POSTGRES_PASSWORD'],
+      migrate: DB, // migrations, and the seed queries go to the search queue
+      scheduler: ['REDIS_PASSWORD', 'WEBSUB_SECRET'], // schedules in Redis; WebSub's exist only with a secret
+      worker: STORES, // YouTube, Postgres, Redis, the vault, WebSub subscriptions
+      dashboard: [...STORES, 'DASHBOARD_TOKEN'], // key state, vault size, WebSub pushes, its own login
+      simulator: ['YOUTUBE_API_KEY_POOL_JSON'], // accepts exactly the pool's keys
+      prometheus: ['DASHBOARD_TOKEN'], // scrapes the dashboard's /metrics
+      grafana: [],
+    };
+    const dir = composeProject({
+      ...Object.fromEntries(
+        Object.entries(sentinel).map(([k, v]) => [k, k.endsWith('_JSON') ? `'${v}'` : v]),
+      ),
+      COMPOSE_PROFILES: 'simulator,monitoring',
+      VAULT_PROVIDER: 'huggingface',
+      HF_DATASET_ID: 'someone/dataset',
+      WEBSUB_CALLBACK_URL: 'https://pleiades.example.org/websub',
+    });
+    dirs.push(dir);
+    const r = run(
+      cli![0]!,
+      composeArgs(cli!, '--profile', 'simulator', '--profile', 'monitoring', 'config'),
+      {
+        cwd: dir,
+        env: composeEnv(),
+      },
+    );
+    expect(r.code, r.err).toBe(0);
+    const got = obj(obj(parse(r.out)).services);
+    expect(Object.keys(got).sort()).toEqual(Object.keys(uses).sort());
+    const received: Record<string, Secret[]> = {};
+    for (const [name, svc] of Object.entries(got)) {
+      const text = JSON.stringify(svc);
+      received[name] = (Object.keys(sentinel) as Secret[]).filter((k) =>
+        text.includes(k.endsWith('_JSON') ? 'youtube-key-sentinel-4711' : sentinel[k]),
+      );
+    }
+    const sorted = (m: Record<string, Secret[]>) =>
+      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, [...v].sort()]));
+    expect(sorted(received)).toEqual(sorted(uses));
+    // The only env_file a container gets is the committed, secret-free settings file.
+    for (const [name, svc] of Object.entries(obj(parse(raw, { merge: true }).services)))
+      expect([undefined, 'deploy/settings.env'], name).toContainEqual(obj(svc).env_file);
+    const settings = parseDotenvText(read('deploy/settings.env'));
+    const known = new Set(Object.keys(envSchema.shape));
+    for (const k of Object.keys(settings)) {
+      expect(known.has(k), `${k} in deploy/settings.env is a Pleiades setting`).toBe(true);
+      // Credentials, and URLs that may carry one (WEBSUB_HUB_URL is the public hub's address).
+      const credential = /(TOKEN|SECRET|PASSWORD|_JSON|CREDENTIALS)/.test(k) || k.endsWith('_URL');
+      if (k !== 'WEBSUB_HUB_URL') expect(credential, `${k} in deploy/settings.env`).toBe(false);
+    }
   });
 
   it('sets only variables that Pleiades knows in its containers', () => {
@@ -516,7 +671,15 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps secrets, local data and dependencies out of the build context', () => {
-    for (const p of ['.env', '.env.production', '.git', 'node_modules', 'data', 'test-output'])
+    for (const p of [
+      '.env',
+      '.env.production',
+      'deploy/compose.env',
+      '.git',
+      'node_modules',
+      'data',
+      'test-output',
+    ])
       expect(ignored(p), p).toBe(true);
     for (const p of ['src', 'sql', 'package.json', 'package-lock.json', '.env.example'])
       expect(ignored(p), p).toBe(false);
@@ -581,6 +744,13 @@ describe('deploy/healthcheck.ts', () => {
   it('a worker is healthy when Redis and Postgres answer', async () => {
     const h = await checkHealth('worker', [], env());
     expect(h.detail).toMatch(/redis .* answered PING; postgres .* answered/);
+    expect(h.ok).toBe(true);
+  });
+
+  it('a scheduler needs Redis only (compose gives it no database password)', async () => {
+    const noPg = env({ DATABASE_URL: `postgresql://u@127.0.0.1:${await closedPort()}/x` });
+    const h = await checkHealth('scheduler', [], noPg, 2000);
+    expect(h.detail).toMatch(/^redis .* answered PING$/);
     expect(h.ok).toBe(true);
   });
 

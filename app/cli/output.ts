@@ -33,3 +33,17 @@ export function table(head: string[], rows: string[][]): string {
 export function answer<T>(opts: { json?: boolean }, data: T, human: (d: T) => string): void {
   process.stdout.write(opts.json ? `${JSON.stringify(data)}\n` : `${human(data)}\n`);
 }
+
+/** 1 → "1 video", 3 → "3 videos". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Seconds → "45 s", "12 min", "3 h", "2.5 d" (one unit, the largest that fits). */
+export function humanDuration(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86_400) return `${Number((s / 3600).toFixed(1))} h`;
+  return `${Number((s / 86_400).toFixed(1))} d`;
+}

@@ -465,4 +465,31 @@ onSubmit('form-track', async (form) => {
   }
 });
 
-void refresh();
+/** Draws the data the server put in the page, if any: figures show at once, without a first fetch. */
+function renderFirstData(): boolean {
+  const island = document.getElementById('first-data');
+  if (!island?.textContent) return false;
+  try {
+    const d = JSON.parse(island.textContent) as {
+      stats?: Stats;
+      queues?: { queues: QueueInfo[] };
+      health?: HealthReport;
+      discovery?: DiscoveryView;
+      capacity?: CapacityView;
+    };
+    if (!d.stats || !d.queues || !d.health || !d.discovery || !d.capacity) return false;
+    renderStats(d.stats);
+    renderQueues(d.queues.queues);
+    renderHealth(d.health);
+    renderDiscovery(d.discovery);
+    renderCapacity(d.capacity);
+    byId('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+    document.body.dataset.loaded = 'true';
+    return true;
+  } catch {
+    return false; // a refresh fetches everything
+  }
+}
+
+if (renderFirstData()) timer = window.setTimeout(() => void refresh(), refreshMs);
+else void refresh();

@@ -72,8 +72,11 @@ export function capacityCommand(): Command {
       const o = r.data;
       await withPool(async (pool, config) => {
         if (!config.YOUTUBE_API_KEY_POOL_JSON) {
+          // --json stays JSON: no plan, and the state the tracker recorded.
           process.stdout.write(
-            'no key pool is set (YOUTUBE_API_KEY_POOL_JSON): the built-in simulator is used, nothing to plan\n',
+            o.json
+              ? `${JSON.stringify({ policy: config.TRACKER_OVERLOAD_POLICY, plan: null, state: await readCapacityState(pool) })}\n`
+              : 'no key pool is set (YOUTUBE_API_KEY_POOL_JSON): the built-in simulator is used, nothing to plan\n',
           );
           return;
         }

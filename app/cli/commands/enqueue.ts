@@ -6,11 +6,13 @@ import {
   trackVideos,
 } from '../../../queues/manual.ts';
 import { systemClock } from '../../../src/clock.ts';
+import { answer, plural } from '../output.ts';
 import { parseInteger } from '../parse.ts';
 import { withPool, withQueues } from '../resources.ts';
 
-const out = (o: unknown) =>
-  process.stdout.write(`${JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}\n`);
+/** Query ids are bigints in Postgres: JSON gets them as strings. */
+const jsonSafe = <T>(o: T): T =>
+  JSON.parse(JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
 
 export function enqueueCommand(): Command {
   const cmd = new Command('enqueue').description('add work by hand');
@@ -19,20 +21,36 @@ export function enqueueCommand(): Command {
     .description('queue a search query for the Hunter')
     .argument('<query...>', 'the query (words are joined with spaces)')
     .option('--priority <n>', 'higher runs first (-1000..1000)', '100')
-    .action(async (words: string[], o: { priority: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (words: string[], o: { priority: string; json?: boolean }) => {
       const priority = parseInteger(o.priority, '--priority', -1000, 1000);
       await withPool(async (pool) => {
         const r = await addSearchQueries(pool, [words.join(' ')], priority);
-        out({ added: r.added.map((q) => ({ id: q.id, query: q.query })), alreadyQueued: r.alreadyQueued });
+        const data = jsonSafe({
+          added: r.added.map((q) => ({ id: q.id, query: q.query })),
+          alreadyQueued: r.alreadyQueued,
+        });
+        answer(o, data, (d) =>
+          [
+            ...d.added.map((q) => `queued search "${q.query}" (id ${q.id}, priority ${priority})`),
+            ...d.alreadyQueued.map((q) => `"${q}" is already queued`),
+          ].join('\n'),
+        );
       });
     });
   cmd
     .command('track')
     .description('put videos on the watchlist, due now')
     .argument('<videoId...>', '11-character YouTube video ids')
-    .action(async (ids: string[]) => {
+    .option('--json', 'print JSON')
+    .action(async (ids: string[], o: { json?: boolean }) => {
       await withPool(async (pool) => {
-        out(await trackVideos(pool, ids, systemClock.now()));
+        answer(o, await trackVideos(pool, ids, systemClock.now()), (d) =>
+          [
+            `added ${plural(d.added, 'video')} to the watchlist, due now`,
+            ...(d.alreadyTracked ? [`${plural(d.alreadyTracked, 'video')} already tracked`] : []),
+          ].join('; '),
+        );
       });
     });
   for (const queue of MANUAL_JOB_QUEUES)
@@ -40,9 +58,11 @@ export function enqueueCommand(): Command {
       .command(queue)
       .description(`start a ${queue} job now`)
       .option('--force', queue === 'janitor' ? 'allow a retention under 1 day' : 'run even if not due')
-      .action(async (o: { force?: boolean }) => {
+      .option('--json', 'print JSON')
+      .action(async (o: { force?: boolean; json?: boolean }) => {
         await withQueues(async (queues) => {
-          out({ queue, jobId: await enqueueManualJob(queues, queue, o.force ? { force: true } : {}) });
+          const jobId = await enqueueManualJob(queues, queue, o.force ? { force: true } : {});
+          answer(o, { queue, jobId }, (d) => `started a ${d.queue} job (id ${d.jobId ?? '?'})`);
         });
       });
   return cmd;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { QUEUE_NAMES } from '../../../queues/index.ts';
+import { answer, plural } from '../output.ts';
 import { parsePositiveInt, parseQueueList } from '../parse.ts';
 import { withQueues } from '../resources.ts';
 
@@ -30,13 +31,18 @@ export function retryFailedCommand(): Command {
     .description('move the failed jobs of a queue back to waiting')
     .argument('<queue>', `one of ${QUEUE_NAMES.join(', ')}`)
     .option('--count <n>', 'at most this many', '10000')
-    .action(async (name: string, o: { count: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { count: string; json?: boolean }) => {
       const [queue] = parseQueueList(name, 'queue');
       const count = parsePositiveInt(o.count, '--count');
       await withQueues(async (queues) => {
         const failed = await queues.get(queue!).getFailed(0, count - 1);
         for (const job of failed) await job.retry();
-        process.stdout.write(`${JSON.stringify({ queue, retried: failed.length })}\n`);
+        answer(o, { queue, retried: failed.length }, (d) =>
+          d.retried
+            ? `moved ${plural(d.retried, 'failed job')} of ${d.queue} back to waiting`
+            : `no failed job in ${d.queue}`,
+        );
       });
     });
 }
