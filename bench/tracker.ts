@@ -152,19 +152,26 @@ export async function runTracker(
     let drainedAt = t0;
     // The scheduler's tracker-dispatch job (up to TRACKER_MAX_BATCHES_PER_DISPATCH batches each):
     // every TRACKER_DISPATCH_EVERY_S as shipped, or (tuned) again as soon as it claimed nothing. The
-    // run ends when the queue has drained with every due video dispatched: the time is taken then,
-    // not at the next tick (a user's backlog is done when the last job is).
+    // run is timed to the first moment the queue is empty after the last dispatch that claimed work,
+    // not to the next tick (a user's backlog is done when its last job is); it ends once every due
+    // video is dispatched, or a dispatch finds nothing more to claim (a part-filled last job of a tier
+    // may be held back for company by the packing window: src/tracker-packing.ts).
     const tracker = ctx.queues.get('tracker');
     const everyMs = o.tuned ? 0 : config.TRACKER_DISPATCH_EVERY_S * 1000;
+    let busy = false;
     for (;;) {
       const t = performance.now();
       const d = await dispatchTracker(ctx.deps);
       dispatched += d.videos;
+      if (d.jobs > 0) busy = true;
       let drained = false;
       for (;;) {
         const c = await tracker.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         drained = Object.values(c).every((n) => n === 0);
-        if (drained) drainedAt = performance.now();
+        if (drained && busy) {
+          drainedAt = performance.now();
+          busy = false;
+        }
         if ((drained && dispatched >= due) || performance.now() - t >= everyMs) break;
         await sleep(20);
       }
@@ -179,7 +186,10 @@ export async function runTracker(
     const cpu: Record<string, number> = {};
     for (const k of Object.keys(cpu1)) cpu[k] = Math.round((cpu1[k]! - (cpu0[k] ?? 0)) * 10) / 10;
     const hwm = Math.max(...workers.map((w) => memoryOf(w.pid!).hwm));
-    if (dispatched !== due) log(`warning: dispatched ${dispatched} of ${due} due videos (${o.videos} asked)`);
+    if (dispatched !== due)
+      log(
+        `${due - dispatched} of ${due} due videos held back by the packing window (a part-filled last job)`,
+      );
     return {
       label: o.label,
       procs: o.procs,
