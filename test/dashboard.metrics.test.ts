@@ -7,7 +7,12 @@ import { ManualClock, pacificDay } from '../src/clock.ts';
 import { countQueriesByState } from '../src/dao/search-queue.ts';
 import { countDueByTier, countWatchlistByTier, oldestDueLagMs } from '../src/dao/watchlist.ts';
 import { createPool } from '../src/db/pool.ts';
-import { JOB_DURATION_BUCKETS_S, readJobDurations, recordJobDuration } from '../src/metrics/job-durations.ts';
+import {
+  durationRecorder,
+  JOB_DURATION_BUCKETS_S,
+  readJobDurations,
+  recordJobDuration,
+} from '../src/metrics/job-durations.ts';
 import { createRedis } from '../src/redis.ts';
 import { seedOverview, startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
 
@@ -91,6 +96,23 @@ describe('job durations in Redis', () => {
     } finally {
       other.disconnect();
     }
+  });
+});
+
+describe('job durations recorded by a worker process', () => {
+  it('reach Redis in one write per flush, with every observation counted once', async () => {
+    const rec = durationRecorder(t.redis.redis, t.redis.prefix, 60_000);
+    const ms = [2, 2, 30, 900, 45_000];
+    for (const m of ms) rec.record('channel-poll', m);
+    rec.record('channel-poll', Number.NaN); // ignored, as recordJobDuration ignores it
+    const before = (await readJobDurations(t.redis.redis, t.redis.prefix, ['channel-poll']))['channel-poll']!;
+    expect(before.count).toBe(0);
+    await rec.close(); // writes what is pending
+    const h = (await readJobDurations(t.redis.redis, t.redis.prefix, ['channel-poll']))['channel-poll']!;
+    expect(h.count).toBe(5);
+    expect(h.sumSeconds).toBeCloseTo(ms.reduce((a, b) => a + b, 0) / 1000, 6);
+    const at = (le: number) => h.buckets.find((b) => b.le === le)!.count;
+    expect([at(0.005), at(0.05), at(1), at(60), at(Number.POSITIVE_INFINITY)]).toEqual([2, 3, 4, 5, 5]);
   });
 });
 

@@ -324,6 +324,19 @@ describe('Hydra on Redis', () => {
       expect(starts.filter((x) => x >= t0 && x < t0 + 1000).length).toBeLessThanOrEqual(6);
   });
 
+  it('passes over a key that has taken its calls of the second, and charges nothing for a wait', async () => {
+    const s = setup({ keys: newKeys(2), keyRps: 1 });
+    const calls: string[] = [];
+    // Two callers at once, one call a second per key: each gets a key of its own.
+    await Promise.all([0, 1].map(() => s.hydra.call({ method: 'videos.list' }, served(calls))));
+    expect(new Set(calls).size).toBe(2);
+    // A third call waits for the next second (both keys are busy) and is charged once, when served.
+    await s.hydra.call({ method: 'videos.list' }, served(calls));
+    expect(calls).toHaveLength(3);
+    expect((await s.hydra.remaining()).units).toBe(2 * 10 - 3);
+    expect(s.hydra.unitsSeen?.()).toBe(2 * 10 - 3);
+  });
+
   it('in single-key mode uses only the first key of the pool', async () => {
     const s = setup({ enabled: false });
     const calls: string[] = [];

@@ -1,36 +1,72 @@
 import type { Payload, QueueName } from '../queues/index.ts';
-import { dispatchChannels } from './channel-dispatch.ts';
-import { pollChannels } from './channel-poll.ts';
 import type { AgentDeps } from './deps.ts';
 import { emitOrLog } from './emit-or-log.ts';
-import { hunt } from './hunter.ts';
-import { dispatchHunter } from './hunter-dispatch.ts';
-import { runJanitor } from './janitor.ts';
-import { paint } from './painter.ts';
-import { scribe } from './scribe.ts';
-import { track } from './tracker.ts';
-import { dispatchTracker } from './tracker-dispatch.ts';
-import { runVaultFlush } from './vault-flush.ts';
-import { ingestAnnounced, subscribeChannels } from './websub.ts';
 
 type Processor<Q extends QueueName> = (deps: AgentDeps, data: Payload<Q>) => Promise<unknown>;
 
+/**
+ * A processor whose module is loaded at its first job: a worker process loads only the agents of the
+ * queues it works (a tracker replica never parses the hunter, the painter or the vault's writers,
+ * which is memory: docs/architecture.md, "Memory").
+ */
+function lazy<M, Q extends QueueName>(load: () => Promise<M>, pick: (m: M) => Processor<Q>): Processor<Q> {
+  let fn: Processor<Q> | undefined;
+  return async (deps, data) => {
+    fn ??= pick(await load());
+    return fn(deps, data);
+  };
+}
+
 /** Which function processes each queue's jobs: one processor file per agent. */
 export const processors: { [Q in QueueName]: Processor<Q> } = {
-  'hunter-dispatch': (deps) => dispatchHunter(deps),
-  hunter: hunt,
-  'tracker-dispatch': (deps) => dispatchTracker(deps),
-  tracker: track,
-  janitor: runJanitor,
-  painter: paint,
-  scribe,
-  'channel-dispatch': (deps) => dispatchChannels(deps),
-  'channel-poll': pollChannels,
-  'websub-subscribe': (deps) => subscribeChannels(deps),
-  'websub-ingest': ingestAnnounced,
+  'hunter-dispatch': lazy(
+    () => import('./hunter-dispatch.ts'),
+    (m) => (deps) => m.dispatchHunter(deps),
+  ),
+  hunter: lazy(
+    () => import('./hunter.ts'),
+    (m) => m.hunt,
+  ),
+  'tracker-dispatch': lazy(
+    () => import('./tracker-dispatch.ts'),
+    (m) => (deps) => m.dispatchTracker(deps),
+  ),
+  tracker: lazy(
+    () => import('./tracker.ts'),
+    (m) => m.track,
+  ),
+  janitor: lazy(
+    () => import('./janitor.ts'),
+    (m) => m.runJanitor,
+  ),
+  painter: lazy(
+    () => import('./painter.ts'),
+    (m) => m.paint,
+  ),
+  scribe: lazy(
+    () => import('./scribe.ts'),
+    (m) => m.scribe,
+  ),
+  'channel-dispatch': lazy(
+    () => import('./channel-dispatch.ts'),
+    (m) => (deps) => m.dispatchChannels(deps),
+  ),
+  'channel-poll': lazy(
+    () => import('./channel-poll.ts'),
+    (m) => m.pollChannels,
+  ),
+  'websub-subscribe': lazy(
+    () => import('./websub.ts'),
+    (m) => (deps) => m.subscribeChannels(deps),
+  ),
+  'websub-ingest': lazy(
+    () => import('./websub.ts'),
+    (m) => m.ingestAnnounced,
+  ),
   'vault-flush': async (deps, data) => {
     const t0 = Date.now();
     try {
+      const { runVaultFlush } = await import('./vault-flush.ts');
       const r = await runVaultFlush(deps, data);
       if (r.files > 0)
         await deps.emit('vault.flushed', [

@@ -2,7 +2,7 @@ import { type Job, MetricsTime, UnrecoverableError, Worker } from 'bullmq';
 import { parsePayload, type QueueName } from '../queues/index.ts';
 import { AllKeysExhaustedError, ValidationError } from '../src/errors/index.ts';
 import { handleExhaustion } from '../src/hydra/index.ts';
-import { recordJobDuration } from '../src/metrics/job-durations.ts';
+import { durationRecorder } from '../src/metrics/job-durations.ts';
 import { createRedis } from '../src/redis.ts';
 import type { AgentDeps } from './deps.ts';
 import { emitOrLog } from './emit-or-log.ts';
@@ -32,15 +32,11 @@ export interface WorkerOptions {
 export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
   const workers: Worker[] = [];
   const connections: ReturnType<typeof createRedis>[] = [];
-  // Durations go to Redis, so that /metrics of any process reports every worker's.
+  // Durations go to Redis, so that /metrics of any process reports every worker's (each second, in
+  // one round trip: not one per job).
+  const durations = durationRecorder(deps.queues.connection, deps.queues.prefix);
   const recordDuration = (job: Job) => {
-    if (job.finishedOn && job.processedOn)
-      recordJobDuration(
-        deps.queues.connection,
-        deps.queues.prefix,
-        job.queueName,
-        job.finishedOn - job.processedOn,
-      ).catch(() => {});
+    if (job.finishedOn && job.processedOn) durations.record(job.queueName, job.finishedOn - job.processedOn);
   };
   for (const name of opts.queues) {
     const connection = createRedis(deps.config.REDIS_URL, 'worker');
@@ -106,6 +102,7 @@ export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
     workers,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      await durations.close();
       // A connection passed in is not closed by BullMQ: ours are.
       for (const c of connections) c.disconnect();
     },

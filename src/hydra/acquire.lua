@@ -1,9 +1,13 @@
 --[[
-acquire.lua: choose the least-used healthy key of a pool for one quota bucket and charge the call's
-cost to it, in one atomic step, so two replicas never both spend a key's last units.
+acquire.lua: choose the least-used healthy key of a pool for one quota bucket that is under its
+per-second rate, charge the call's cost to it and count the call in the key's rate window, in one
+atomic step (one round trip a call), so two replicas never both spend a key's last units nor both
+take a key's last call of a second.
 
 KEYS[1]  state hash       <prefix>:hydra:state
 KEYS[2]  usage hash       <prefix>:hydra:used:<pacific day>
+KEYS[3]  rate hash        <prefix>:hydra:rps: `<fp>:w` (the Redis second of the key's window), `<fp>:n`
+                          (calls in it): a fixed one-second window per key, shared by every replica
 ARGV[1]  now              Hydra clock, ms since epoch (exhaustion times are on this clock)
 ARGV[2]  bucket           'search' | 'units'
 ARGV[3]  cost             units this call charges
@@ -13,13 +17,15 @@ ARGV[6]  ttlMs            lifetime of KEYS[2] from now (the day's rest plus a da
 ARGV[7]  lowThreshold     quota.low is raised once a day when the pool's remainder falls to this
 ARGV[8]  pool             pool name (for the pool-level flags)
 ARGV[9]  preferred        fingerprint to keep if still usable (a retry on the same key), or ''
-ARGV[10..] fingerprints of the pool's keys
+ARGV[10] rps              calls a key may take per second (HYDRA_KEY_RPS)
+ARGV[11..] fingerprints of the pool's keys
 
-Cooling is wall time: Redis' own TIME, the one clock every replica shares.
+Cooling and the rate windows are wall time: Redis' own TIME, the one clock every replica shares.
 
 Returns one of
   {1, fp, usedAfter, poolRemainingAfter, keyNowSpent, quotaLow, poolReset, strikes}
-  {2, waitMs}                    every key that could pay is cooling: wait, then ask again
+  {2, waitMs}                    every key that could pay is cooling or has taken this second's calls:
+                                 wait, then ask again (nothing was charged)
   {0, resetAt, newlyExhausted}   no key can pay for this bucket until resetAt
 ]]
 local now = tonumber(ARGV[1])
@@ -31,16 +37,21 @@ local ttlMs = tonumber(ARGV[6])
 local lowThreshold = tonumber(ARGV[7])
 local pool = ARGV[8]
 local preferred = ARGV[9]
+local rps = tonumber(ARGV[10])
 
 local t = redis.call('TIME')
 local wall = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local second = t[1]
+local nextSecondIn = 1000 - math.floor(tonumber(t[2]) / 1000)
 
 local best = nil
 local bestUsed = nil
 local minCool = nil
 local remaining = 0
 local preferredUsed = nil
-for i = 10, #ARGV do
+local bestInWindow = 0
+local preferredInWindow = 0
+for i = 11, #ARGV do
   local fp = ARGV[i]
   local s = redis.call('HMGET', KEYS[1], fp .. ':disabled', fp .. ':ex:' .. bucket, fp .. ':cool')
   local exhaustedUntil = tonumber(s[2] or '0')
@@ -49,20 +60,32 @@ for i = 10, #ARGV do
     if used < quota then remaining = remaining + (quota - used) end
     if used + cost <= quota then
       local cool = tonumber(s[3] or '0')
+      local w = redis.call('HMGET', KEYS[3], fp .. ':w', fp .. ':n')
+      local inWindow = 0
+      if w[1] == second then inWindow = tonumber(w[2] or '0') end
       if cool > wall then
         if minCool == nil or cool < minCool then minCool = cool end
+      elseif inWindow >= rps then
+        if minCool == nil or wall + nextSecondIn < minCool then minCool = wall + nextSecondIn end
       else
-        if fp == preferred then preferredUsed = used end
+        if fp == preferred then
+          preferredUsed = used
+          preferredInWindow = inWindow
+        end
         if bestUsed == nil or used < bestUsed then
           best = fp
           bestUsed = used
+          bestInWindow = inWindow
         end
       end
     end
   end
 end
 
-if preferredUsed ~= nil then best = preferred end
+if preferredUsed ~= nil then
+  best = preferred
+  bestInWindow = preferredInWindow
+end
 
 local poolFlag = 'pool:' .. pool .. ':ex:' .. bucket
 if best == nil then
@@ -73,6 +96,11 @@ if best == nil then
   return {0, resetAt, 1}
 end
 
+if bestInWindow == 0 then
+  redis.call('HSET', KEYS[3], best .. ':w', second, best .. ':n', 1)
+else
+  redis.call('HINCRBY', KEYS[3], best .. ':n', 1)
+end
 local usedAfter = redis.call('HINCRBY', KEYS[2], best .. ':' .. bucket, cost)
 redis.call('PEXPIRE', KEYS[2], ttlMs)
 remaining = remaining - cost

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { type ApiMethod, QUOTA_COST, type QuotaBucket } from '@pleiades/youtube-simulator/quota-costs';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { type Clock, DAY_MS, nextPacificMidnight, pacificDay, systemClock } from '../clock.ts';
 import { AllKeysExhaustedError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
@@ -63,6 +62,11 @@ export interface Hydra {
   call<T>(o: { pool?: string; method: ApiMethod }, fn: (key: string) => Promise<T>): Promise<T>;
   /** What is left today over the pool's usable keys (disabled and spent keys count nothing). */
   remaining(pool?: string): Promise<Record<QuotaBucket, number>>;
+  /**
+   * Units left in the pool as of this process's last call (no round trip), or undefined before its
+   * first: what `remaining` said at that moment, as the charge saw it.
+   */
+  unitsSeen?(pool?: string): number | undefined;
   keys(): Promise<KeyState[]>;
   /** Clears a disabled or cooling key (after fixing it in the Cloud console). */
   enable(fingerprint: string): Promise<boolean>;
@@ -88,12 +92,10 @@ export function createHydra(o: HydraOptions): Hydra {
   const pools = o.enabled === false ? singleKeyPools(o.pools) : o.pools;
   const names = hydraKeys(o.prefix);
   const scripts = loadScripts(redis);
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: names.rpsPrefix,
-    points: o.keyRps ?? 50,
-    duration: 1,
-  });
+  const keyRps = o.keyRps ?? 50;
+  // Units left in each pool as of this process's last charge (acquire.lua returns it): read without
+  // a round trip by the tracker's spent-quota check after every job.
+  const seen = new Map<string, number>();
 
   // The keys live only here, in memory; everything stored or reported uses the fingerprint.
   const keyOf = new Map<string, string>();
@@ -128,19 +130,6 @@ export function createHydra(o: HydraOptions): Hydra {
     ttlMs: nextPacificMidnight(now) - now + DAY_MS,
   });
 
-  /** Waits for a slot of the key's per-second budget, shared by every replica through Redis. */
-  async function throttle(fp: string): Promise<void> {
-    for (;;) {
-      try {
-        await limiter.consume(fp);
-        return;
-      } catch (err) {
-        if (!(err instanceof RateLimiterRes)) throw err;
-        await sleep(err.msBeforeNext + Math.floor(random() * 20));
-      }
-    }
-  }
-
   async function call<T>(
     opts: { pool?: string; method: ApiMethod },
     fn: (key: string) => Promise<T>,
@@ -165,12 +154,16 @@ export function createHydra(o: HydraOptions): Hydra {
         resetAt: d.resetAt,
         ttlMs: d.ttlMs,
         lowThreshold: Math.floor(total * lowFraction),
+        // The key's per-second budget, shared by every replica, is taken in the same script.
+        rpsKey: names.rps,
+        rps: keyRps,
         pool,
         preferred,
         fingerprints: fps,
       });
       if (a.kind === 'wait') {
-        await sleep(Math.min(a.waitMs, cooling.maxMs));
+        // Jitter: callers waiting for the next second of a key do not all come back at once.
+        await sleep(Math.min(a.waitMs, cooling.maxMs) + Math.floor(random() * 20));
         continue;
       }
       if (a.kind === 'exhausted') {
@@ -184,6 +177,7 @@ export function createHydra(o: HydraOptions): Hydra {
         throw new AllKeysExhaustedError(pool, bucket, a.resetAt);
       }
       const fp = a.fingerprint;
+      if (bucket === 'units') seen.set(pool, a.remaining);
       if (a.poolReset) {
         log.info({ pool, bucket }, 'the pool has quota again');
         emit({ type: 'pool.reset', pool, bucket });
@@ -196,7 +190,6 @@ export function createHydra(o: HydraOptions): Hydra {
         log.warn({ pool, bucket, remaining: a.remaining }, 'pool quota is running low');
         emit({ type: 'quota.low', pool, bucket, remaining: a.remaining });
       }
-      await throttle(fp);
       try {
         const result = await fn(keyOf.get(fp)!);
         if (a.strikes > 0) await redis.hdel(names.state, `${fp}:strikes`);
@@ -276,6 +269,7 @@ export function createHydra(o: HydraOptions): Hydra {
     call,
     pools: Object.keys(pools),
     resolvePool: (wanted) => resolvePool(pools, wanted),
+    unitsSeen: (wanted) => seen.get(resolvePool(pools, wanted)),
     async remaining(wanted) {
       const pool = resolvePool(pools, wanted);
       const s = await snapshot();

@@ -8,7 +8,8 @@
  *                               `pool:<name>:ex:<bucket>` (the pool was reported exhausted until).
  * - `<prefix>:hydra:used:<day>` hash per Pacific day, expiring a day after it ends: `<fp>:<bucket>`
  *                               (units charged), `low:<pool>:<bucket>` (quota.low already raised).
- * - `<prefix>:hydra:rps:<fp>`   rate-limiter-flexible's per-second window of one key.
+ * - `<prefix>:hydra:rps`        hash, the keys' per-second windows: `<fp>:w` (Redis second), `<fp>:n`
+ *                               (calls in it), read and counted by acquire.lua with the quota charge.
  * - `<prefix>:hydra:roster`     hash `<fp>` → pool: the keys some process used, by fingerprint, so that
  *                               `pleiades keys` can show a pool it does not hold (the demo's simulator keys).
  *
@@ -18,7 +19,7 @@
 export interface HydraKeys {
   state: string;
   used(day: string): string;
-  rpsPrefix: string;
+  rps: string;
   roster: string;
   /** Everything Hydra owns, for tests and cleanup. */
   pattern: string;
@@ -29,7 +30,7 @@ export function hydraKeys(prefix: string): HydraKeys {
   return {
     state: `${base}:state`,
     used: (day) => `${base}:used:${day}`,
-    rpsPrefix: `${base}:rps`,
+    rps: `${base}:rps`,
     roster: `${base}:roster`,
     pattern: `${base}:*`,
   };

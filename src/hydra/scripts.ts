@@ -35,6 +35,9 @@ export interface AcquireArgs {
   resetAt: number;
   ttlMs: number;
   lowThreshold: number;
+  /** The key's per-second rate window (hydraKeys().rps) and its limit. */
+  rpsKey: string;
+  rps: number;
   pool: string;
   preferred: string;
   fingerprints: string[];
@@ -55,7 +58,7 @@ export interface HydraScripts {
 }
 
 export function loadScripts(redis: Redis): HydraScripts {
-  const acquire = define(redis, 'hydraAcquire', './acquire.lua', 2);
+  const acquire = define(redis, 'hydraAcquire3', './acquire.lua', 3);
   const cool = define(redis, 'hydraCool', './cool.lua', 1);
   const exhaust = define(redis, 'hydraExhaust', './exhaust.lua', 2);
   return {
@@ -63,6 +66,7 @@ export function loadScripts(redis: Redis): HydraScripts {
       const r = (await acquire(
         a.stateKey,
         a.usedKey,
+        a.rpsKey,
         a.now,
         a.bucket,
         a.cost,
@@ -72,6 +76,7 @@ export function loadScripts(redis: Redis): HydraScripts {
         a.lowThreshold,
         a.pool,
         a.preferred,
+        a.rps,
         ...a.fingerprints,
       )) as (string | number)[];
       if (r[0] === 1)

@@ -35,6 +35,49 @@ export async function recordJobDuration(
   await redis.multi().hincrby(key, bucketField(ms), 1).hincrbyfloat(key, SUM_FIELD, ms).exec();
 }
 
+/**
+ * Durations of a worker process, summed in memory and written every `flushMs` in one round trip for
+ * all its queues, rather than one MULTI per job: at thousands of jobs a second the histogram is one
+ * Redis call a second per process. `close()` writes what is left.
+ */
+export function durationRecorder(
+  redis: Redis,
+  prefix: string,
+  flushMs = 1000,
+): { record(queue: string, ms: number): void; flush(): Promise<void>; close(): Promise<void> } {
+  let pending = new Map<string, Map<string, number>>();
+  const flush = async () => {
+    if (pending.size === 0) return;
+    const batch = pending;
+    pending = new Map();
+    const m = redis.multi();
+    for (const [queue, fields] of batch) {
+      const key = jobDurationKey(prefix, queue);
+      for (const [field, n] of fields)
+        if (field === SUM_FIELD) m.hincrbyfloat(key, field, n);
+        else m.hincrby(key, field, n);
+    }
+    await m.exec();
+  };
+  const timer = setInterval(() => flush().catch(() => {}), flushMs);
+  timer.unref();
+  return {
+    record(queue, ms) {
+      if (!Number.isFinite(ms) || ms < 0) return;
+      const fields = pending.get(queue) ?? new Map<string, number>();
+      pending.set(queue, fields);
+      const b = bucketField(ms);
+      fields.set(b, (fields.get(b) ?? 0) + 1);
+      fields.set(SUM_FIELD, (fields.get(SUM_FIELD) ?? 0) + ms);
+    },
+    flush,
+    async close() {
+      clearInterval(timer);
+      await flush().catch(() => {});
+    },
+  };
+}
+
 export interface DurationHistogram {
   /** Cumulative counts per upper bound (seconds), in bucket order, ending with +Inf. */
   buckets: { le: number; count: number }[];

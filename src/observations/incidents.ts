@@ -11,14 +11,19 @@ import type { Logger } from '../log.ts';
  */
 export async function noteSpentTrackingQuota(
   deps: {
-    hydra: { remaining(pool?: string): Promise<{ units: number }> };
+    hydra: {
+      remaining(pool?: string): Promise<{ units: number }>;
+      unitsSeen?(pool?: string): number | undefined;
+    };
     pool: Queryable;
     log: Logger;
   },
   now: number,
 ): Promise<void> {
   try {
-    if ((await deps.hydra.remaining('tracking')).units >= 1) return;
+    // What the job's own charge saw (no round trip); a Redis read only when this process made none.
+    const units = deps.hydra.unitsSeen?.('tracking') ?? (await deps.hydra.remaining('tracking')).units;
+    if (units >= 1) return;
     await recordQuotaIncident(deps.pool, {
       at: now,
       resetAt: nextPacificMidnight(now),

@@ -1,4 +1,3 @@
-import { readParquetWhere } from './parquet.ts';
 import { PART_RE } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
 import type { MetricsRecord } from './schema.ts';
@@ -9,6 +8,8 @@ import type { MetricsRecord } from './schema.ts';
  * without atomic commits) is returned once.
  */
 export async function videoHistory(provider: VaultProvider, videoId: string): Promise<MetricsRecord[]> {
+  // The Parquet reader is loaded here, not with the CSV/JSON helpers the CLI and dashboard import.
+  const { readParquetWhere } = await import('./parquet.ts');
   const byDue = new Map<number, MetricsRecord>();
   for (const o of await provider.list('metrics/')) {
     if (!PART_RE.test(o.key.slice(o.key.lastIndexOf('/') + 1))) continue;

@@ -1,17 +1,12 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { eventFlushTotals } from '../dao/dataset-flushes.ts';
-import { vaultTotals } from '../dao/vault-flushes.ts';
 import type { Pool } from '../db/pool.ts';
 import { VaultError } from '../errors/index.ts';
 import type { Logger } from '../log.ts';
 import { registerSecret } from '../redact.ts';
-import { cardFacts, publishCard } from './card.ts';
-import { type CompactedPartition, compactVault } from './compact.ts';
-import { videoHistory } from './export.ts';
-import { flushVault } from './flush.ts';
+import type { CompactedPartition } from './compact.ts';
 import { EVENT_LOGS } from './logs.ts';
-import { type Codec, dsnpEngine, type ParquetEngine } from './parquet.ts';
+import type { Codec, ParquetEngine } from './parquet.ts';
 import type { FlushOptions, FlushResult, VaultContext } from './parts.ts';
 import type { VaultProvider } from './provider.ts';
 import { lazyProvider } from './providers/lazy.ts';
@@ -88,14 +83,24 @@ export const VAULT_DATASETS: readonly string[] = [
   ...EVENT_LOGS.map((l) => l.table.name),
 ];
 
+/**
+ * The vault of the configuration. Its writers, compaction and Parquet reader are loaded at their first
+ * use: every process has a vault (the dashboard's sizes, the CLI), few write to it, and a tracker
+ * worker never does (docs/architecture.md, "Memory").
+ */
 export function createVault(config: Config, log: Logger, overrides: VaultOverrides = {}): Vault {
   const provider = overrides.provider ?? providerFromConfig(config);
+  const vaultLog = log.child({ component: 'vault' });
+  let ctxP: Promise<VaultContext> | null = null;
   // GZIP: about 2.4 times smaller than SNAPPY on snapshots and still far faster than the tracker.
-  const ctx: VaultContext = {
-    provider,
-    engine: overrides.engine ?? dsnpEngine,
-    codec: overrides.codec ?? 'GZIP',
-    log: log.child({ component: 'vault' }),
+  const context = (): Promise<VaultContext> => {
+    ctxP ??= (async () => ({
+      provider,
+      engine: overrides.engine ?? (await import('./parquet.ts')).dsnpEngine,
+      codec: overrides.codec ?? ('GZIP' as const),
+      log: vaultLog,
+    }))();
+    return ctxP;
   };
   const defaults = {
     flushRows: config.VAULT_FLUSH_ROWS,
@@ -105,6 +110,11 @@ export function createVault(config: Config, log: Logger, overrides: VaultOverrid
   /** The dataset card follows the files; failing to write it never fails the flush that succeeded. */
   async function refreshCard(pool: Pool, clock: Clock): Promise<void> {
     try {
+      const [{ vaultTotals }, { eventFlushTotals }, { cardFacts, publishCard }] = await Promise.all([
+        import('../dao/vault-flushes.ts'),
+        import('../dao/dataset-flushes.ts'),
+        import('./card.ts'),
+      ]);
       const [totals, events] = await Promise.all([vaultTotals(pool), eventFlushTotals(pool)]);
       const rows = {
         metrics: totals.metrics.rows,
@@ -114,24 +124,26 @@ export function createVault(config: Config, log: Logger, overrides: VaultOverrid
       };
       await publishCard(provider, await cardFacts(provider, rows, clock.now()));
     } catch (err) {
-      ctx.log.warn({ err: (err as Error).message }, 'could not write the dataset card');
+      vaultLog.warn({ err: (err as Error).message }, 'could not write the dataset card');
     }
   }
   return {
     provider,
     async flush(pool, opts) {
-      const r = await flushVault(pool, ctx, { ...defaults, ...opts });
+      const { flushVault } = await import('./flush.ts');
+      const r = await flushVault(pool, await context(), { ...defaults, ...opts });
       if (r.files) size = null;
       if (r.files || r.eventFiles) await refreshCard(pool, opts.clock);
       return r;
     },
     async compact(pool, opts) {
       size = null;
-      const done = await compactVault(pool, ctx, { ...defaults, ...opts });
+      const { compactVault } = await import('./compact.ts');
+      const done = await compactVault(pool, await context(), { ...defaults, ...opts });
       if (done.length) await refreshCard(pool, opts.clock);
       return done;
     },
-    exportVideo: (videoId) => videoHistory(provider, videoId),
+    exportVideo: async (videoId) => (await import('./export.ts')).videoHistory(provider, videoId),
     async sizeBytes() {
       if (size && Date.now() - size.at < SIZE_CACHE_MS) return size.bytes;
       let bytes = 0;
