@@ -32,21 +32,26 @@ export async function startWorkerRig(o: {
   redisUrl: string;
   prefix: string;
   dir: string;
+  /** More settings for the workers and the context (e.g. REDIS_CLUSTER_NODES). */
+  env?: Record<string, string>;
 }): Promise<WorkerRig> {
   const sim = await startSimulator({
     keys: o.keys,
     faults: { latencyMs: 150 },
     world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
   });
-  const env = workerProcessEnv({
-    databaseUrl: o.databaseUrl,
-    redisUrl: o.redisUrl,
-    prefix: o.prefix,
-    vaultDir: join(o.dir, 'vault'),
-    keys: o.keys,
-    simulatorUrl: sim.url,
-    concurrency: 4,
-  });
+  const env = {
+    ...workerProcessEnv({
+      databaseUrl: o.databaseUrl,
+      redisUrl: o.redisUrl,
+      prefix: o.prefix,
+      vaultDir: join(o.dir, 'vault'),
+      keys: o.keys,
+      simulatorUrl: sim.url,
+      concurrency: 4,
+    }),
+    ...o.env,
+  };
   const ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
     simulator: false,
     events: false,
