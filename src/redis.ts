@@ -43,13 +43,14 @@ export function describeRedisTarget(t: string | RedisTarget): string {
 }
 
 /** User, password, database and TLS of the data nodes, from the URL (what ioredis reads from it). */
-function nodeAuth(url: string): RedisOptions {
+function nodeAuth(url: string, opts: { cluster?: boolean } = {}): RedisOptions {
   const u = new URL(url);
-  const db = Number(u.pathname.slice(1) || '0');
+  // A Redis Cluster has database 0 only (SELECT fails there): its URL's /db is ignored.
+  const db = opts.cluster ? 0 : Number(u.pathname.slice(1) || '0');
   return {
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(db ? { db } : {}),
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
     ...(url.startsWith('rediss://') ? { tls: {} } : {}),
   };
 }
@@ -93,7 +94,7 @@ export function createRedis(target: string | RedisTarget, kind: 'worker' | 'clie
     const options: ClusterOptions = {
       // Per-node options: BullMQ reads maxRetriesPerRequest from here for a Cluster's blocking
       // connections (it must be null for workers: https://docs.bullmq.io/guide/going-to-production).
-      redisOptions: { ...perNode, ...nodeAuth(t.url) },
+      redisOptions: { ...perNode, ...nodeAuth(t.url, { cluster: true }) },
       clusterRetryStrategy: retryStrategy!,
       enableReadyCheck: true,
       // Writes and reads go to masters: BullMQ's scripts write, and a replica may be behind.

@@ -10,7 +10,7 @@ import { installSchedulers, removeSchedulers, scheduleEvery } from '../queues/sc
 import { hydraKeys } from '../src/hydra/redis-keys.ts';
 import { silentLogger } from '../src/log.ts';
 import { jobDurationKey } from '../src/metrics/job-durations.ts';
-import { dataNodes, isCluster } from '../src/redis.ts';
+import { checkRedis, dataNodes, isCluster, redisTarget } from '../src/redis.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { drain } from './helpers/queues.ts';
 import { type OwnCluster, onNode, startRedisCluster } from './helpers/redis-topologies.ts';
@@ -61,6 +61,8 @@ describe('Pleiades on a Redis Cluster of three masters', () => {
   it('connects as a cluster client, and every multi-key script has its keys in one hash slot', async () => {
     expect(isCluster(ctx.redis)).toBe(true);
     expect(dataNodes(ctx.redis)).toHaveLength(3);
+    // What `pleiades doctor` asks.
+    expect(await checkRedis(redisTarget(ctx.deps.config))).toMatchObject({ ok: true });
     // Hydra's scripts: acquire.lua and exhaust.lua take the state hash and a day's usage hash.
     const hydra = hydraKeys(PREFIX);
     const keys = [hydra.state, hydra.used('2026-11-29'), hydra.roster, `${hydra.rpsPrefix}:k_abc`];
@@ -98,6 +100,13 @@ describe('Pleiades on a Redis Cluster of three masters', () => {
   }, 120_000);
 
   it('tracks a watchlist through two worker processes: 0 jobs lost, 0 snapshots lost or twice', async () => {
+    const commands = () =>
+      Promise.all(
+        cluster.ports.map((p) =>
+          onNode(p, async (r) => Number(/total_commands_processed:(\d+)/.exec(await r.info('stats'))?.[1])),
+        ),
+      );
+    const before = await commands();
     const { tracker, workers } = await startTracking({ sim, env, ctx });
     try {
       await drain(ctx.queues, ['tracker'], 240_000);
@@ -122,7 +131,11 @@ describe('Pleiades on a Redis Cluster of three masters', () => {
           onNode(p, async (r) => (await r.scan('0', 'MATCH', `${PREFIX}*`, 'COUNT', 100_000))[1].length),
         ),
       );
-      console.log(`Pleiades keys per cluster master after tracking: ${perNode.join(', ')}`);
+      const after = await commands();
+      // A figure for docs/deploy.md, not an assertion: commands each master served during the run.
+      console.log(
+        `Pleiades keys per cluster master after tracking: ${perNode.join(', ')}; commands served per master: ${after.map((a, i) => a - before[i]!).join(', ')}`,
+      );
       expect(perNode.filter((n) => n > 0)).toHaveLength(1);
     } finally {
       await stopWorkers(workers);
