@@ -34,10 +34,13 @@ export async function startWorkerRig(o: {
   dir: string;
   /** More settings for the workers and the context (e.g. REDIS_CLUSTER_NODES). */
   env?: Record<string, string>;
+  /** How long the simulator takes to answer (default 150 ms) and jobs per worker (default 4). */
+  latencyMs?: number;
+  concurrency?: number;
 }): Promise<WorkerRig> {
   const sim = await startSimulator({
     keys: o.keys,
-    faults: { latencyMs: 150 },
+    faults: { latencyMs: o.latencyMs ?? 150 },
     world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
   });
   const env = {
@@ -48,7 +51,7 @@ export async function startWorkerRig(o: {
       vaultDir: join(o.dir, 'vault'),
       keys: o.keys,
       simulatorUrl: sim.url,
-      concurrency: 4,
+      concurrency: o.concurrency ?? 4,
     }),
     ...o.env,
   };
