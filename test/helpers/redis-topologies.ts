@@ -27,20 +27,45 @@ async function startRedisProcess(bin: string, args: string[], port: number): Pro
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  let spawnError: Error | null = null;
+  child.once('error', (err) => {
+    spawnError = err; // e.g. ENOENT: the binary is not installed
+  });
   const proc = { child, port, output: () => out };
-  await waitFor(
-    `${bin} on port ${port} to accept connections`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}: ${out}`);
-      return /Ready to accept connections|Sentinel ID is/.test(out);
-    },
-    60_000,
-  );
+  try {
+    await waitFor(
+      `${bin} on port ${port} to accept connections`,
+      async () => {
+        if (spawnError) throw new Error(`${bin} could not start: ${(spawnError as Error).message}`);
+        if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}: ${out}`);
+        return /Ready to accept connections|Sentinel ID is/.test(out);
+      },
+      60_000,
+    );
+  } catch (err) {
+    // Never leave a process behind: one that did not come up is killed before the error is thrown.
+    await kill(proc);
+    throw err;
+  }
   return proc;
 }
 
+/**
+ * A process on a port that was free a moment ago: another program on the machine may take it first
+ * (the process then exits at once), so up to five ports are tried.
+ */
+async function startOnFreePort(start: (port: number) => Promise<Proc>): Promise<Proc> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
+}
+
 async function kill(p: Proc | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  if (!p || p.child.pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
   const gone = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
   p.child.kill(signal);
   await gone;
@@ -74,31 +99,36 @@ export async function startRedisCluster(dir: string): Promise<OwnCluster> {
   };
   try {
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
+      // The cluster bus port is given too: the default (port + 10000) may be taken or above 65535.
+      const busPort = await freePort();
       procs.push(
-        await startRedisProcess(
-          'redis-server',
-          [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            join(dir, `nodes-${port}.conf`),
-            '--cluster-node-timeout',
-            '5000',
-            '--dir',
-            dir,
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--daemonize',
-            'no',
-          ],
-          port,
+        await startOnFreePort((port) =>
+          startRedisProcess(
+            'redis-server',
+            [
+              '--port',
+              String(port),
+              '--cluster-port',
+              String(busPort),
+              '--bind',
+              '127.0.0.1',
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              join(dir, `nodes-${port}.conf`),
+              '--cluster-node-timeout',
+              '5000',
+              '--dir',
+              dir,
+              '--save',
+              '',
+              '--appendonly',
+              'no',
+              '--daemonize',
+              'no',
+            ],
+            port,
+          ),
         ),
       );
     }
@@ -185,10 +215,14 @@ export async function startSentinelSet(dir: string, name = 'pleiades-primary'): 
       port,
     );
   try {
-    const primaryPort = await freePort();
-    procs.push(await server(primaryPort));
-    const replicaPort = await freePort();
-    procs.push(await server(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)]));
+    const primary = await startOnFreePort((port) => server(port));
+    procs.push(primary);
+    const primaryPort = primary.port;
+    const replica = await startOnFreePort((port) =>
+      server(port, ['--replicaof', '127.0.0.1', String(primaryPort)]),
+    );
+    procs.push(replica);
+    const replicaPort = replica.port;
     await waitFor(
       'the replica to be in sync',
       async () => /master_link_status:up/.test(await onNode(replicaPort, (r) => r.info('replication'))),
@@ -196,24 +230,26 @@ export async function startSentinelSet(dir: string, name = 'pleiades-primary'): 
     );
     const sentinelPorts: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      const conf = join(dir, `sentinel-${port}.conf`);
-      // Sentinel rewrites its own configuration file (it records what it learns), so one each.
-      writeFileSync(
-        conf,
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          `dir ${dir}`,
-          `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
-          `sentinel down-after-milliseconds ${name} 2000`,
-          `sentinel failover-timeout ${name} 20000`,
-          `sentinel parallel-syncs ${name} 1`,
-          '',
-        ].join('\n'),
-      );
-      sentinelPorts.push(port);
-      procs.push(await startRedisProcess('redis-sentinel', [conf], port));
+      const sentinel = await startOnFreePort(async (port) => {
+        const conf = join(dir, `sentinel-${port}.conf`);
+        // Sentinel rewrites its own configuration file (it records what it learns), so one each.
+        writeFileSync(
+          conf,
+          [
+            `port ${port}`,
+            'bind 127.0.0.1',
+            `dir ${dir}`,
+            `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
+            `sentinel down-after-milliseconds ${name} 2000`,
+            `sentinel failover-timeout ${name} 20000`,
+            `sentinel parallel-syncs ${name} 1`,
+            '',
+          ].join('\n'),
+        );
+        return startRedisProcess('redis-sentinel', [conf], port);
+      });
+      procs.push(sentinel);
+      sentinelPorts.push(sentinel.port);
     }
     const sentinelSays = (port: number) =>
       onNode(port, async (r) => {
