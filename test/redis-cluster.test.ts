@@ -107,7 +107,7 @@ describe('Pleiades on a Redis Cluster of three masters', () => {
         ),
       );
     const before = await commands();
-    const { tracker, workers } = await startTracking({ sim, env, ctx });
+    const { tracker, workers } = await startTracking({ sim, env, ctx }, env, 180_000);
     try {
       await drain(ctx.queues, ['tracker'], 240_000);
       for (const w of workers) expect(w.exitCode, w.output()).toBe(null);

@@ -59,19 +59,36 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
+/**
+ * A read of the test's own. Its connection is a client one (fail fast, by design: src/redis.ts) and
+ * the failover closes connections (the sentinels CLIENT KILL the demoted primary's clients), so a read
+ * that meets the switch is asked again; the workers, whose connections wait, are what is under test.
+ */
+async function settled<T>(read: () => Promise<T>): Promise<T> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await read();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 describe('Pleiades through Redis Sentinel', () => {
   it('a failover during tracking loses no job and no snapshot, and duplicates none', async () => {
     expect(await set.currentPrimary()).toBe(set.primaryPort);
-    const { tracker, workers } = await startTracking({ sim, env, ctx });
+    const { tracker, workers } = await startTracking({ sim, env, ctx }, env, 180_000);
     try {
       // The failover starts while jobs are still to do: what follows needs the new primary.
       const done = (await tracker.getJobCounts('completed')).completed!;
       expect(done).toBeLessThan(60);
       const newPrimary = await set.failover();
       expect(newPrimary).toBe(set.replicaPort);
-      const doneAtSwitch = (await tracker.getJobCounts('completed')).completed!;
+      const doneAtSwitch = (await settled(() => tracker.getJobCounts('completed'))).completed!;
       // The queue data moved with the primary: the replica had it all.
-      expect(await onNode(newPrimary, (r) => r.exists('{pleiades}:tracker:meta'))).toBe(1);
+      expect(await settled(() => onNode(newPrimary, (r) => r.exists('{pleiades}:tracker:meta')))).toBe(1);
       // As the scheduler would: dispatch again until every due video has its snapshot (a batch whose
       // job the failover lost is claimable again once its lease lapses).
       const until = Date.now() + 420_000;
@@ -83,14 +100,14 @@ describe('Pleiades through Redis Sentinel', () => {
         redispatched += (await dispatchTracker(ctx.deps).catch(() => ({ jobs: 0 }))).jobs;
         await new Promise((r) => setTimeout(r, 2000));
       }
-      await drain(ctx.queues, ['tracker'], 120_000);
+      await settled(() => drain(ctx.queues, ['tracker'], 120_000));
       // Figures for the note, not assertions: how far tracking was, and what dispatch had to redo.
       console.log(
         `sentinel failover: ${done} of 60 jobs done when it began, ${doneAtSwitch} when the replica was primary; ${redispatched} jobs dispatched again afterwards`,
       );
       for (const w of workers) expect(w.exitCode, w.output()).toBe(null);
-      expect((await tracker.getFailed()).map((j) => j.failedReason)).toEqual([]);
-      expect(await tracker.getJobCounts('failed', 'waiting', 'active', 'delayed')).toEqual({
+      expect((await settled(() => tracker.getFailed())).map((j) => j.failedReason)).toEqual([]);
+      expect(await settled(() => tracker.getJobCounts('failed', 'waiting', 'active', 'delayed'))).toEqual({
         failed: 0,
         waiting: 0,
         active: 0,
@@ -107,9 +124,17 @@ describe('Pleiades through Redis Sentinel', () => {
       expect(await set.currentPrimary()).toBe(set.replicaPort);
       await waitFor(
         'the old primary to follow the new one',
-        async () => (await onNode(set.primaryPort, (r) => r.info('replication'))).includes('role:slave'),
+        async () =>
+          (await onNode(set.primaryPort, (r) => r.info('replication')).catch(() => '')).includes(
+            'role:slave',
+          ),
         120_000,
       );
+    } catch (err) {
+      // What the workers and the Redis processes said, to read a failure on a loaded machine by.
+      for (const w of workers) console.error(`--- worker ${w.pid}\n${w.output()}`);
+      console.error(set.output().slice(-8000));
+      throw err;
     } finally {
       await stopWorkers(workers);
     }

@@ -298,10 +298,15 @@ export async function startSentinelSet(dir: string, name = 'pleiades-primary'): 
         await waitFor(
           'the former replica to be the primary, for every sentinel',
           async () => {
-            const role = await onNode(target, (r) => r.info('replication'));
-            if (!role.includes('role:master')) return false;
-            for (const port of sentinelPorts) if ((await sentinelSays(port)) !== target) return false;
-            return true;
+            try {
+              const role = await onNode(target, (r) => r.info('replication'));
+              if (!role.includes('role:master')) return false;
+              for (const port of sentinelPorts) if ((await sentinelSays(port)) !== target) return false;
+              return true;
+            } catch {
+              // A connection closed by the switch itself: ask again.
+              return false;
+            }
           },
           90_000,
         );

@@ -66,6 +66,8 @@ export async function startWorkerRig(o: {
 export async function startTracking(
   rig: WorkerRig,
   workerEnv: Record<string, string> = rig.env,
+  /** How long the workers may take to start and finish ten jobs (a loaded machine needs more). */
+  startTimeoutMs = 30_000,
 ): Promise<{ tracker: Queue; workers: (ChildProcess & { output(): string })[] }> {
   const { ctx, sim } = rig;
   const now = Date.now();
@@ -74,10 +76,14 @@ export async function startTracking(
   const tracker = ctx.queues.get('tracker');
   const workers = [1, 2].map(() => spawnPleiades(['worker', '--queues', 'tracker'], workerEnv));
   try {
-    await waitFor('jobs completing', async () => {
-      const c = await tracker.getJobCounts('completed', 'active');
-      return c.completed! >= 10 && c.active! > 0;
-    });
+    await waitFor(
+      'jobs completing',
+      async () => {
+        const c = await tracker.getJobCounts('completed', 'active');
+        return c.completed! >= 10 && c.active! > 0;
+      },
+      startTimeoutMs,
+    );
   } catch (err) {
     for (const w of workers) w.kill('SIGKILL');
     throw err;
