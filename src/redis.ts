@@ -117,6 +117,9 @@ export function createRedis(target: string | RedisTarget, kind: 'worker' | 'clie
       // Subscribes to the sentinels' +switch-master, so a failover is noticed at once rather than at
       // the next failed command (ioredis SentinelConnectionOptions.failoverDetector).
       failoverDetector: true,
+      // ioredis applies `tls` to the primary it resolves only with this flag; the sentinels themselves
+      // are asked in plain text (docs/deploy.md, caveats).
+      ...(t.url.startsWith('rediss://') ? { enableTLSForSentinelMode: true } : {}),
       sentinelRetryStrategy: (times: number) => Math.min(500 * times, 5000),
     });
   } else {
