@@ -9,7 +9,7 @@ import { createEvents, type Events } from '../src/events/index.ts';
 import { createHydraFromConfig, type Hydra, type KeyPools } from '../src/hydra/index.ts';
 import type { Logger } from '../src/log.ts';
 import { registerSecret } from '../src/redact.ts';
-import { createRedis } from '../src/redis.ts';
+import { createRedis, redisTarget } from '../src/redis.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import { createVault } from '../src/vault/index.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
@@ -74,8 +74,12 @@ export async function createContext(
     opts.events === false ? null : await createEvents({ databaseUrl: config.DATABASE_URL, log, clock });
   const emit: EventEmitter = events ? (name, payloads, o) => events.emitAny(name, payloads, o) : noEmit;
   const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
-  const redis = createRedis(config.REDIS_URL, 'client');
-  const queues = createQueues({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, connection: redis });
+  const redis = createRedis(redisTarget(config), 'client');
+  const queues = createQueues({
+    redisUrl: redisTarget(config),
+    prefix: config.REDIS_PREFIX,
+    connection: redis,
+  });
   const hydra = createHydraFromConfig(config, {
     redis,
     clock,

@@ -7,7 +7,7 @@ import { type DemoClock, demoConfig, demoSpeed, startDemoClock } from '../src/de
 import type { Logger } from '../src/log.ts';
 import { createNotifier, installAlertRules, type Notifier } from '../src/notifier/index.ts';
 import { redactUrl } from '../src/redact.ts';
-import { createRedis } from '../src/redis.ts';
+import { createRedis, describeRedisTarget, redisTarget } from '../src/redis.ts';
 import { migrateAll } from '../src/setup.ts';
 import { startWorkers, type WorkerSet } from '../workers/runtime.ts';
 import { type Context, type ContextOptions, createContext } from './context.ts';
@@ -101,7 +101,10 @@ export async function startSystem(
   log.info(
     {
       database: redactUrl(config.DATABASE_URL),
-      redis: redactUrl(config.REDIS_URL),
+      redis:
+        config.REDIS_CLUSTER_NODES || config.REDIS_SENTINELS
+          ? describeRedisTarget(redisTarget(config))
+          : redactUrl(config.REDIS_URL),
       vault: config.VAULT_PROVIDER === 'local' ? config.VAULT_DIR : config.VAULT_PROVIDER,
       youtube: context.simulator
         ? `simulator at ${context.simulator.url}`
@@ -130,7 +133,7 @@ export async function startSystem(
 async function startDemo(config: Config): Promise<(DemoClock & { stop(): Promise<void> }) | null> {
   const speed = demoSpeed(config);
   if (speed === 1) return null;
-  const redis = createRedis(config.REDIS_URL, 'client');
+  const redis = createRedis(redisTarget(config), 'client');
   const demo = await startDemoClock(redis, config.REDIS_PREFIX, speed);
   return {
     ...demo,

@@ -101,6 +101,24 @@ function exchange(
 const resp = (...words: string[]): string =>
   `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
 
+/**
+ * Which Redis to PING: REDIS_URL, or with REDIS_CLUSTER_NODES the first seed node (same credentials),
+ * or with REDIS_SENTINELS the first sentinel (with REDIS_SENTINEL_PASSWORD): the process's own way in.
+ */
+export function redisCheckUrl(env: Env): string {
+  const u = new URL(setting(env, 'REDIS_URL'));
+  const first = (v: string | undefined) => v?.split(',')[0]?.trim() || undefined;
+  const node = first(env.REDIS_CLUSTER_NODES);
+  const sentinel = first(env.REDIS_SENTINELS);
+  if (node) u.host = node;
+  else if (sentinel) {
+    u.host = sentinel;
+    u.username = '';
+    u.password = env.REDIS_SENTINEL_PASSWORD ? encodeURIComponent(env.REDIS_SENTINEL_PASSWORD) : '';
+  }
+  return u.toString();
+}
+
 export async function redisCheck(url: string, timeoutMs: number): Promise<Health> {
   const u = new URL(url);
   const password = decodeURIComponent(u.password);
@@ -170,7 +188,7 @@ export async function checkHealth(
       return redisCheck(setting(env, 'REDIS_URL'), timeoutMs);
     default: {
       const [redis, pg] = await Promise.all([
-        redisCheck(setting(env, 'REDIS_URL'), timeoutMs),
+        redisCheck(redisCheckUrl(env), timeoutMs),
         postgresCheck(setting(env, 'DATABASE_URL'), timeoutMs),
       ]);
       return { ok: redis.ok && pg.ok, detail: `${redis.detail}; ${pg.detail}` };

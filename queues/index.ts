@@ -1,7 +1,7 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../src/errors/index.ts';
-import { createRedis } from '../src/redis.ts';
+import { createRedis, type RedisTarget } from '../src/redis.ts';
 import {
   defaultJobOptions,
   type Payload,
@@ -21,7 +21,12 @@ export interface QueueSet {
 }
 
 /** One BullMQ Queue per name, sharing one producer connection, under the configured key prefix. */
-export function createQueues(opts: { redisUrl: string; prefix: string; connection?: Redis }): QueueSet {
+/** `redisUrl`: a URL (one node) or a whole target (Cluster, Sentinel: src/redis.ts). */
+export function createQueues(opts: {
+  redisUrl: string | RedisTarget;
+  prefix: string;
+  connection?: Redis;
+}): QueueSet {
   const connection = opts.connection ?? createRedis(opts.redisUrl, 'client');
   const queues = new Map<QueueName, Queue>();
   for (const name of QUEUE_NAMES) {

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { redisCheckUrl } from '../deploy/healthcheck.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { envSchema } from '../src/config/schema.ts';
 import { ConfigError } from '../src/errors/index.ts';
+import { describeRedisTarget, redisTarget } from '../src/redis.ts';
 
 const load = (env: Record<string, string>) => loadConfig(env, { dotenvPath: false });
 
@@ -75,6 +77,63 @@ describe('config', () => {
     const [line] = issuesOf({ DATABASE_URL: 'mysql://u:hunter2@db/x' });
     expect(line).toContain('DATABASE_URL');
     expect(line).not.toContain('hunter2');
+  });
+
+  it('reads a Redis Cluster or a Sentinel set, and refuses what cannot work', () => {
+    const cluster = load({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b.internal:7001,[::1]:7002' });
+    expect(cluster.REDIS_CLUSTER_NODES).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    const sentinel = load({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(redisTarget(sentinel)).toMatchObject({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      sentinelName: 'mymaster',
+    });
+    for (const bad of ['10.0.0.1', '10.0.0.1:0', 'a:70000', 'a:1,,b:2', 'http://a:1'])
+      expect(issuesOf({ REDIS_CLUSTER_NODES: bad })[0], bad).toMatch(
+        /^REDIS_CLUSTER_NODES: expected comma-separated host:port/,
+      );
+    expect(issuesOf({ REDIS_SENTINELS: 's1:26379' })).toEqual([
+      'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master group name the sentinels monitor)',
+    ]);
+    expect(issuesOf({ REDIS_SENTINEL_NAME: 'mymaster' })[0]).toMatch(/^REDIS_SENTINELS: required/);
+    expect(
+      issuesOf({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:2', REDIS_SENTINEL_NAME: 'm' })[0],
+    ).toMatch(/^REDIS_CLUSTER_NODES: a Redis Cluster and Sentinel are two topologies/);
+    expect(issuesOf({ REDIS_SENTINEL_NAME: 'my master', REDIS_SENTINELS: 's:1' })[0]).toMatch(
+      /^REDIS_SENTINEL_NAME:/,
+    );
+  });
+
+  it('never shows a Redis password: not in errors, not in the description doctor and the logs use', () => {
+    const c = load({
+      REDIS_URL: 'redis://default:data-secret-pw@127.0.0.1:6379',
+      REDIS_SENTINELS: 's1:26379',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret-pw',
+    });
+    const shown = describeRedisTarget(redisTarget(c));
+    expect(shown).toBe('Sentinel master "mymaster" via s1:26379');
+    expect(describeRedisTarget(redisTarget({ ...c, REDIS_SENTINELS: undefined }))).toBe(
+      'redis://127.0.0.1:6379',
+    );
+    // A sentinel password with a malformed companion is named, never echoed.
+    const issues = issuesOf({ REDIS_SENTINEL_PASSWORD: 'sentinel-secret-pw' });
+    expect(issues.join('\n')).not.toContain('sentinel-secret-pw');
+    // The container health check PINGs the first node (cluster) or sentinel, with the right password.
+    const url = (env: Record<string, string>) => new URL(redisCheckUrl(env));
+    expect(url({ REDIS_URL: 'redis://:pw@x:6379', REDIS_CLUSTER_NODES: 'n1:7000,n2:7000' })).toMatchObject({
+      host: 'n1:7000',
+      password: 'pw',
+    });
+    expect(
+      url({ REDIS_URL: 'redis://:pw@x:6379', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_PASSWORD: 'sp' }),
+    ).toMatchObject({ host: 's1:26379', password: 'sp' });
   });
 
   it('asks for what a provider needs', () => {

@@ -3,7 +3,7 @@ import { parsePayload, type QueueName } from '../queues/index.ts';
 import { AllKeysExhaustedError, ValidationError } from '../src/errors/index.ts';
 import { handleExhaustion } from '../src/hydra/index.ts';
 import { durationRecorder } from '../src/metrics/job-durations.ts';
-import { createRedis } from '../src/redis.ts';
+import { createRedis, redisTarget } from '../src/redis.ts';
 import type { AgentDeps } from './deps.ts';
 import { emitOrLog } from './emit-or-log.ts';
 import { defaultConcurrency, processors } from './processors.ts';
@@ -39,7 +39,7 @@ export function startWorkers(deps: AgentDeps, opts: WorkerOptions): WorkerSet {
     if (job.finishedOn && job.processedOn) durations.record(job.queueName, job.finishedOn - job.processedOn);
   };
   for (const name of opts.queues) {
-    const connection = createRedis(deps.config.REDIS_URL, 'worker');
+    const connection = createRedis(redisTarget(deps.config), 'worker');
     connections.push(connection);
     const worker: Worker = new Worker(
       name,

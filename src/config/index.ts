@@ -57,6 +57,16 @@ function checkCombinations(c: Env): Env {
   }
   if ((c.DASHBOARD_USER === undefined) !== (c.DASHBOARD_PASSWORD === undefined))
     issues.push('DASHBOARD_USER: DASHBOARD_USER and DASHBOARD_PASSWORD go together');
+  if (c.REDIS_CLUSTER_NODES && c.REDIS_SENTINELS)
+    issues.push('REDIS_CLUSTER_NODES: a Redis Cluster and Sentinel are two topologies; set one of them');
+  if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_NAME)
+    issues.push(
+      'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master group name the sentinels monitor)',
+    );
+  if (c.REDIS_SENTINEL_NAME && !c.REDIS_SENTINELS)
+    issues.push('REDIS_SENTINELS: required with REDIS_SENTINEL_NAME (host:port of each sentinel)');
+  if (c.REDIS_SENTINEL_PASSWORD && !c.REDIS_SENTINELS)
+    issues.push('REDIS_SENTINELS: required with REDIS_SENTINEL_PASSWORD');
   if (issues.length) throw new ConfigError(issues);
   return c;
 }

@@ -42,6 +42,24 @@ const url = (protocols: string[]) =>
     { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** `host:port,host:port`: seed nodes of a Redis Cluster, or the sentinels of a Sentinel deployment. */
+const hostPortList = z.string().transform((s, ctx): { host: string; port: number }[] => {
+  const out: { host: string; port: number }[] = [];
+  for (const item of s.split(',').map((x) => x.trim())) {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected comma-separated host:port pairs, like 10.0.0.1:7000,10.0.0.2:7000 (bad item ${JSON.stringify(item)})`,
+      });
+      return z.NEVER;
+    }
+    out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  return out;
+});
+
 const keyList = z
   .array(z.string().min(1, { message: 'a key is empty' }))
   .min(1, { message: 'a pool is empty' });
@@ -80,6 +98,18 @@ export const envSchema = z.object({
     .string()
     .regex(/^\{[A-Za-z0-9_.:-]+\}$/, { message: 'expected a name in braces, like {pleiades}' })
     .default('{pleiades}'),
+  /**
+   * Redis beyond one node (docs/deploy.md, "Redis topologies"). REDIS_URL's user, password, database
+   * and TLS (rediss://) still apply to every data node; only where to connect comes from these.
+   */
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  REDIS_SENTINELS: hostPortList.optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected the master group name, like mymaster' })
+    .optional(),
+  /** The sentinels' own password (`requirepass` in sentinel.conf), when it differs from none. */
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
 
   PORT: int(0, 65535).default(3000),
   HOST: z

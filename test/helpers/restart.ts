@@ -32,21 +32,29 @@ export async function startWorkerRig(o: {
   redisUrl: string;
   prefix: string;
   dir: string;
+  /** More settings for the workers and the context (e.g. REDIS_CLUSTER_NODES). */
+  env?: Record<string, string>;
+  /** How long the simulator takes to answer (default 150 ms) and jobs per worker (default 4). */
+  latencyMs?: number;
+  concurrency?: number;
 }): Promise<WorkerRig> {
   const sim = await startSimulator({
     keys: o.keys,
-    faults: { latencyMs: 150 },
+    faults: { latencyMs: o.latencyMs ?? 150 },
     world: { videosPerDay: 2000, historyDays: 30, deletedFraction: 0, privateFraction: 0 },
   });
-  const env = workerProcessEnv({
-    databaseUrl: o.databaseUrl,
-    redisUrl: o.redisUrl,
-    prefix: o.prefix,
-    vaultDir: join(o.dir, 'vault'),
-    keys: o.keys,
-    simulatorUrl: sim.url,
-    concurrency: 4,
-  });
+  const env = {
+    ...workerProcessEnv({
+      databaseUrl: o.databaseUrl,
+      redisUrl: o.redisUrl,
+      prefix: o.prefix,
+      vaultDir: join(o.dir, 'vault'),
+      keys: o.keys,
+      simulatorUrl: sim.url,
+      concurrency: o.concurrency ?? 4,
+    }),
+    ...o.env,
+  };
   const ctx = await createContext(loadConfig(env, { dotenvPath: false }), silentLogger, {
     simulator: false,
     events: false,
@@ -58,6 +66,8 @@ export async function startWorkerRig(o: {
 export async function startTracking(
   rig: WorkerRig,
   workerEnv: Record<string, string> = rig.env,
+  /** How long the workers may take to start and finish ten jobs (a loaded machine needs more). */
+  startTimeoutMs = 30_000,
 ): Promise<{ tracker: Queue; workers: (ChildProcess & { output(): string })[] }> {
   const { ctx, sim } = rig;
   const now = Date.now();
@@ -66,10 +76,14 @@ export async function startTracking(
   const tracker = ctx.queues.get('tracker');
   const workers = [1, 2].map(() => spawnPleiades(['worker', '--queues', 'tracker'], workerEnv));
   try {
-    await waitFor('jobs completing', async () => {
-      const c = await tracker.getJobCounts('completed', 'active');
-      return c.completed! >= 10 && c.active! > 0;
-    });
+    await waitFor(
+      'jobs completing',
+      async () => {
+        const c = await tracker.getJobCounts('completed', 'active');
+        return c.completed! >= 10 && c.active! > 0;
+      },
+      startTimeoutMs,
+    );
   } catch (err) {
     for (const w of workers) w.kill('SIGKILL');
     throw err;

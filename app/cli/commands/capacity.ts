@@ -5,7 +5,7 @@ import { systemClock } from '../../../src/clock.ts';
 import { readCapacityState } from '../../../src/dao/capacity.ts';
 import { ValidationError } from '../../../src/errors/index.ts';
 import { createHydraFromConfig } from '../../../src/hydra/from-config.ts';
-import { createRedis } from '../../../src/redis.ts';
+import { createRedis, redisTarget } from '../../../src/redis.ts';
 import { withPool } from '../resources.ts';
 
 const options = z
@@ -80,7 +80,7 @@ export function capacityCommand(): Command {
           );
           return;
         }
-        const redis = createRedis(config.REDIS_URL);
+        const redis = createRedis(redisTarget(config));
         try {
           const hydra = createHydraFromConfig(config, { redis });
           const now = systemClock.now();

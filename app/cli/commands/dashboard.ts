@@ -7,7 +7,7 @@ import { createPool } from '../../../src/db/pool.ts';
 import { createHydraFromConfig } from '../../../src/hydra/index.ts';
 import { createLogger } from '../../../src/log.ts';
 import { registerSecret } from '../../../src/redact.ts';
-import { createRedis } from '../../../src/redis.ts';
+import { createRedis, redisTarget } from '../../../src/redis.ts';
 import { createVault } from '../../../src/vault/index.ts';
 
 /**
@@ -34,9 +34,9 @@ export function dashboardCommand(): Command {
       registerSecret(config.DASHBOARD_TOKEN);
       registerSecret(config.DASHBOARD_PASSWORD);
       const pool = createPool(config.DATABASE_URL, { max: 4, applicationName: 'pleiades-dashboard' });
-      const redis = createRedis(config.REDIS_URL, 'client');
+      const redis = createRedis(redisTarget(config), 'client');
       const queues = createQueues({
-        redisUrl: config.REDIS_URL,
+        redisUrl: redisTarget(config),
         prefix: config.REDIS_PREFIX,
         connection: redis,
       });

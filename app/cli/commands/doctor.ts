@@ -3,7 +3,7 @@ import { loadConfig, usesSimulator } from '../../../src/config/index.ts';
 import { migrationStatus } from '../../../src/db/migrate.ts';
 import { checkDatabase, createPool, describeDatabaseUrl } from '../../../src/db/pool.ts';
 import { redactUrl } from '../../../src/redact.ts';
-import { checkRedis } from '../../../src/redis.ts';
+import { checkRedis, describeRedisTarget, redisTarget } from '../../../src/redis.ts';
 import { providerFromConfig } from '../../../src/vault/index.ts';
 import { createYouTubeClient } from '../../../src/youtube/client.ts';
 import { checkKeys, KEY_PROBE } from '../../../src/youtube/key-check.ts';
@@ -18,13 +18,15 @@ interface Check {
 export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
   const config = loadConfig(env);
   const checks: Check[] = [];
-  const redis = await checkRedis(config.REDIS_URL);
+  const target = redisTarget(config);
+  const redis = await checkRedis(target);
+  // A cluster or sentinel set is named by its addresses; one node by its URL without the password.
+  const where =
+    target.clusterNodes || target.sentinels ? describeRedisTarget(target) : redactUrl(config.REDIS_URL);
   checks.push({
     name: 'redis',
     ok: redis.ok,
-    detail: redis.ok
-      ? `Redis ${redis.version} at ${redactUrl(config.REDIS_URL)}`
-      : `${redactUrl(config.REDIS_URL)}: ${redis.error}`,
+    detail: redis.ok ? `Redis ${redis.version} at ${where}` : `${where}: ${redis.error}`,
   });
   const pool = createPool(config.DATABASE_URL, { max: 1, applicationName: 'pleiades-doctor' });
   try {

@@ -6,7 +6,7 @@ import { demoNow, readDemoClock } from '../../../src/demo.ts';
 import { createHydraFromConfig } from '../../../src/hydra/from-config.ts';
 import { createHydra, type Hydra, type KeyState } from '../../../src/hydra/hydra.ts';
 import { readRoster } from '../../../src/hydra/redis-keys.ts';
-import { createRedis } from '../../../src/redis.ts';
+import { createRedis, redisTarget } from '../../../src/redis.ts';
 import { table } from '../output.ts';
 
 /** One line per key and pool: fingerprint, state, today's usage and the reset time. Never a key. */
@@ -55,7 +55,7 @@ export function keysCommand(): Command {
     .option('--enable <fingerprint>', 're-enable a disabled or cooling key')
     .action(async (opts: { json?: boolean; enable?: string }) => {
       const config = loadConfig();
-      const redis = createRedis(config.REDIS_URL);
+      const redis = createRedis(redisTarget(config));
       try {
         let hydra: Hydra;
         let note = '';

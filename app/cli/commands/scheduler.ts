@@ -3,7 +3,7 @@ import { createQueues } from '../../../queues/index.ts';
 import { installSchedulers } from '../../../queues/schedulers.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/log.ts';
-import { createRedis } from '../../../src/redis.ts';
+import { createRedis, redisTarget } from '../../../src/redis.ts';
 
 export function schedulerCommand(): Command {
   return new Command('scheduler')
@@ -16,9 +16,9 @@ export function schedulerCommand(): Command {
         format: config.LOG_FORMAT,
         name: 'pleiades-scheduler',
       });
-      const redis = createRedis(config.REDIS_URL, 'client');
+      const redis = createRedis(redisTarget(config), 'client');
       const queues = createQueues({
-        redisUrl: config.REDIS_URL,
+        redisUrl: redisTarget(config),
         prefix: config.REDIS_PREFIX,
         connection: redis,
       });

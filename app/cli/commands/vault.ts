@@ -265,13 +265,14 @@ export function vaultCommand(): Command {
     .command('verify')
     .description(
       'read the whole vault: per table and day rows, duplicate keys across files, schema versions, ' +
-        'files no flush recorded; exits 1 on any duplicate',
+        'files no flush recorded, late or missed polls without a gaps/ reason; exits 1 on any duplicate',
     )
     .action(() =>
       withVault(async ({ vault, pool }) => {
         const report = await verifyVault(vault.provider, await recordedFlushRanges(pool));
         for (const d of report.days) print(d);
         for (const m of report.missingDays) print({ ...m, missing: true });
+        for (const g of report.unexplainedGaps) print({ table: 'metrics', unexplainedGap: g });
         print({ totals: report.totals });
         if (report.totals.duplicates > 0) process.exitCode = 1;
       }),
