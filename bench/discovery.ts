@@ -226,6 +226,11 @@ export async function benchDiscovery(opts: { quick?: boolean } = {}): Promise<Fi
     backfillUnits: cov.backfillUnits,
     recall: cov.recall!,
     withinBuckets: withinBuckets(cov),
+    routeUnits: {
+      search: cov.routes.search.units,
+      channel: cov.routes.channel.units,
+      websub: cov.routes.websub.units,
+    },
     bucketsHow: `${cov.searchCalls} search calls, ${cov.unitsCharged} units in the day (${cov.backfillUnits} the day before), ${cov.quotaExceeded} quotaExceeded, ${cov.seconds.toFixed(0)} s`,
   });
   return [

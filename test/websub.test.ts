@@ -44,6 +44,7 @@ beforeAll(async () => {
     env: {
       YOUTUBE_API_KEY_POOL_JSON: JSON.stringify([KEY]),
       HYDRA_KEY_RPS: '100000',
+      WEBSUB_BATCH_WAIT_S: '0', // every push ingested at once (the batching has its own test)
       WEBSUB_CALLBACK_URL: callback,
       WEBSUB_SECRET: SECRET,
       WEBSUB_HUB_URL: `http://127.0.0.1:${simPort}/websub/hub`,
