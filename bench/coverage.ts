@@ -163,7 +163,7 @@ export function coverageFigures(
       unit: 'units',
       goal: '≤ 0.03',
       ok: perFresh <= 0.03,
-      how: `${o.freshUnits} units spent during the day (polls, videos.list of pushed and polled ids, channels.list) for ${fresh} fresh videos${
+      how: `${o.freshUnits} units spent during the day and the hour after (polls, videos.list of pushed, polled and searched ids, channels.list) for ${fresh} fresh videos${
         o.routeUnits ? `; by route: ${ROUTES.map((r) => `${r} ${o.routeUnits![r]}`).join(', ')}` : ''
       }`,
     },

@@ -52,6 +52,9 @@ const callsOf = (method: string) =>
     .flatMap((d) => Object.values(d))
     .reduce((n, k) => n + (k.calls[method] ?? 0), 0);
 const videosListCalls = () => callsOf('videos.list');
+const channelFinds = async () =>
+  (await q(`SELECT coalesce(sum(new_videos), 0)::int AS n FROM discovery_daily WHERE route = 'channel'`))
+    .rows[0].n as number;
 const unitsCharged = () =>
   Object.values(sim().stats().keys)
     .flatMap((d) => Object.values(d))
@@ -255,16 +258,22 @@ describe('WebSub realism', () => {
     expect(dropped.length).toBeGreaterThan(3);
     expect(await known(dropped)).toBe(0);
     playlist = callsOf('playlistItems.list');
-    const [units, lists] = [unitsCharged(), videosListCalls()];
+    const [units, lists, finds] = [unitsCharged(), videosListCalls(), await channelFinds()];
     const polled = await dispatchChannels(s.ctx.deps);
     expect(polled.channels).toBe(followed.length);
     await drain(s.ctx.queues, ['channel-poll']);
     expect(await failedJobs(s.ctx.queues, ['channel-poll'])).toEqual([]);
+    // the feeds' finds join the pushes' inbox: one videos.list batch for them all
+    const ingested = await ingestAnnounced(s.ctx.deps, { waitMs: 0 });
+    expect(ingested.newVideos).toBeGreaterThanOrEqual(dropped.length);
     expect(await known(dropped)).toBe(dropped.length);
-    // found through the feeds: no playlist read; the only units are videos.list for the new ids
+    // ...counted as the channel route's finds
+    expect((await channelFinds()) - finds).toBeGreaterThanOrEqual(dropped.length);
+    // found through the feeds: no playlist read; the only units are videos.list for the new ids, 50 a unit
     expect(callsOf('playlistItems.list')).toBe(playlist);
     expect(unitsCharged() - units).toBe(videosListCalls() - lists);
-    expect(videosListCalls() - lists).toBe(Math.ceil(dropped.length / 50));
+    expect(videosListCalls() - lists).toBe(Math.ceil(ingested.claimed / 50));
+    expect(ingested.units).toBe(Math.ceil(ingested.claimed / 50));
   });
 
   it('pushes wait for a full videos.list batch, at most the batch wait', async () => {

@@ -1,5 +1,5 @@
 import type { Payload } from '../queues/index.ts';
-import { unknownVideoIds } from '../src/dao/discovery-inbox.ts';
+import { addToInbox, unknownVideoIds } from '../src/dao/discovery-inbox.ts';
 import {
   type ClaimedChannel,
   cachedUploadsPlaylists,
@@ -187,6 +187,8 @@ export async function pollChannels(
   const now = clock.now();
   const outcomes: PollOutcome[] = [];
   const candidates: string[] = [];
+  /** New ids a feed listed: they go to the discovery inbox, fetched with the pushes in full batches. */
+  const fromFeeds: string[] = [];
   const channelOf = new Map<string, string>();
   channels.forEach((c, i) => {
     const r = reads[i]!;
@@ -210,7 +212,7 @@ export async function pollChannels(
     const watermark = c.newestPublishedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
     for (const s of r.seen)
       if (s.publishedMs > watermark) {
-        candidates.push(s.videoId);
+        (r.feed ? fromFeeds : candidates).push(s.videoId);
         channelOf.set(s.videoId, c.channelId);
       }
     const rate = estimateUploadsPerDay(
@@ -236,6 +238,10 @@ export async function pollChannels(
 
   // Only ids Pleiades has never seen cost a share of a videos.list call.
   const unknown = await unknownVideoIds(pool, candidates);
+  // A feed poll runs for a few channels at a time and mostly finds a push or two that was late or
+  // dropped: a videos.list call of its own for them would cost about a unit each. The inbox batches
+  // them with the pushes (websub-ingest, 50 a unit), recorded as the channel route's finds.
+  const feedUnknown = await unknownVideoIds(pool, fromFeeds);
   const { videos, units } = await fetchMetadata(deps, unknown);
   result.units += units;
   const at = clock.now();
@@ -248,6 +254,11 @@ export async function pollChannels(
       perChannel.set(ch, (perChannel.get(ch) ?? 0) + 1);
     }
     for (const o of outcomes) o.found = perChannel.get(o.channelId) ?? 0;
+    await addToInbox(
+      tx,
+      feedUnknown.map((videoId) => ({ videoId, channelId: channelOf.get(videoId)!, route: 'channel' })),
+      new Date(at),
+    );
     await completePolls(tx, outcomes, job.leaseUntil, new Date(at));
     await recordFound(tx, { route: 'channel', now: at, found: fresh, units: result.units });
   });

@@ -81,11 +81,22 @@ export async function ingestAnnounced(
   const { videos, units } = await fetchMetadata(deps, ids);
   const at = clock.now();
   let newVideos = 0;
+  // The inbox holds pushes (route websub) and what channel feeds listed (route channel): one
+  // videos.list for all, each video ingested and counted under the route that announced it, the units
+  // shared by their numbers of ids.
+  const routeOf = new Map(claimed.map((c) => [c.videoId, c.route === 'channel' ? 'channel' : 'websub']));
+  const ofChannel = claimed.filter((c) => routeOf.get(c.videoId) === 'channel').length;
+  const channelUnits = Math.round((units * ofChannel) / claimed.length);
   await withTransaction(pool, async (tx) => {
-    const fresh = await ingestDiscovered(tx, deps, videos, 'websub', at);
-    newVideos = fresh.length;
+    for (const route of ['websub', 'channel'] as const) {
+      const mine = videos.filter((v) => routeOf.get(v.id) === route);
+      const share = route === 'channel' ? channelUnits : units - channelUnits;
+      if (mine.length === 0 && share === 0) continue;
+      const fresh = await ingestDiscovered(tx, deps, mine, route, at);
+      newVideos += fresh.length;
+      await recordFound(tx, { route, now: at, found: fresh, units: share });
+    }
     await deleteFromInbox(tx, ids);
-    await recordFound(tx, { route: 'websub', now: at, found: fresh, units });
   });
   return { claimed: claimed.length, newVideos, units };
 }
