@@ -12,6 +12,7 @@ import { registerSecret } from '../src/redact.ts';
 import { createRedis, redisTarget } from '../src/redis.ts';
 import { policyFromConfig } from '../src/tiers.ts';
 import { createVault } from '../src/vault/index.ts';
+import { createChannelFeedReader } from '../src/youtube/channel-feed.ts';
 import { createYouTubeClient } from '../src/youtube/client.ts';
 import { type AgentDeps, type EventEmitter, noEmit } from '../workers/deps.ts';
 
@@ -96,6 +97,10 @@ export async function createContext(
     timeoutMs: config.YOUTUBE_TIMEOUT_MS,
     ...(rootUrl ? { rootUrl } : {}),
   });
+  const feed = createChannelFeedReader({
+    rootUrl: config.YOUTUBE_FEED_ROOT ?? rootUrl ?? 'https://www.youtube.com',
+    timeoutMs: config.YOUTUBE_TIMEOUT_MS,
+  });
   const deps: AgentDeps = {
     config,
     pool,
@@ -104,6 +109,7 @@ export async function createContext(
     queues,
     hydra,
     youtube,
+    feed,
     policy: policyFromConfig(config),
     vault: createVault(config, log),
     emit,

@@ -125,6 +125,8 @@ export function coverageFigures(
     recall: { matching: number; found: number };
     withinBuckets: boolean;
     bucketsHow: string;
+    /** Units each route spent during the day (discovery_daily), to show which one dominates. */
+    routeUnits?: Record<Route, number>;
   },
 ): Figure[] {
   const fresh = c.within24h.all;
@@ -161,8 +163,19 @@ export function coverageFigures(
       unit: 'units',
       goal: '≤ 0.03',
       ok: perFresh <= 0.03,
-      how: `${o.freshUnits} units spent during the day (polls, videos.list of pushed and polled ids, channels.list) for ${fresh} fresh videos`,
+      how: `${o.freshUnits} units spent during the day and the hour after (polls, videos.list of pushed, polled and searched ids, channels.list) for ${fresh} fresh videos${
+        o.routeUnits ? `; by route: ${ROUTES.map((r) => `${r} ${o.routeUnits![r]}`).join(', ')}` : ''
+      }`,
     },
+    ...(o.routeUnits
+      ? ROUTES.map((r) => ({
+          name: `discovery coverage: ${r} units`,
+          value: o.routeUnits![r],
+          unit: 'units',
+          goal: 'reported',
+          how: `units ${r} spent during the day (discovery_daily): which route the units per fresh video go to`,
+        }))
+      : []),
     {
       name: 'discovery coverage: search recall on its queries',
       value: pct(o.recall.found, o.recall.matching),

@@ -65,7 +65,7 @@ describe('Pleiades on a Redis Cluster of three masters', () => {
     expect(await checkRedis(redisTarget(ctx.deps.config))).toMatchObject({ ok: true });
     // Hydra's scripts: acquire.lua and exhaust.lua take the state hash and a day's usage hash.
     const hydra = hydraKeys(PREFIX);
-    const keys = [hydra.state, hydra.used('2026-11-29'), hydra.roster, `${hydra.rpsPrefix}:k_abc`];
+    const keys = [hydra.state, hydra.used('2026-11-29'), hydra.roster, hydra.rps];
     // BullMQ's keys for a queue, and the job-duration histograms.
     keys.push(`${PREFIX}:tracker:wait`, `${PREFIX}:tracker:meta`, `${PREFIX}:vault-flush:events`);
     keys.push(jobDurationKey(PREFIX, 'tracker'));

@@ -61,6 +61,20 @@ function readSchemas(): Map<string, Map<string, Shape>> {
 
 const schemas = readSchemas();
 
+/**
+ * Fields the real API sends that Google's discovery document (and so the generated types) does not
+ * declare. Each entry is one field of one type, with where it is observed; nothing else is let through.
+ * - `Schema$SearchResultSnippet.publishTime`: every search result's snippet carries it (the same
+ *   instant as `publishedAt`), as seen in live search.list answers and modelled by client libraries
+ *   built from observed answers (e.g. pub.dev `youtube_integration`, models/search_videos_model
+ *   `Snippet.publishTime`; Qbix/Platform-History-v2#1870 reads it "if exists in response"), although
+ *   the search resource's reference (developers.google.com/youtube/v3/docs/search) lists only
+ *   publishedAt, channelId, title, description, thumbnails, channelTitle and liveBroadcastContent.
+ */
+const EXTRA_FIELDS: Record<string, Record<string, Shape>> = {
+  Schema$SearchResultSnippet: { publishTime: { kind: 'prim', type: 'string' } },
+};
+
 /** Every place where `value` departs from `shape` (path: problem). */
 function check(value: unknown, shape: Shape, path: string, problems: string[]): void {
   if (value === null) return;
@@ -84,7 +98,9 @@ function check(value: unknown, shape: Shape, path: string, problems: string[]): 
     case 'object':
     case 'ref': {
       const name = shape.kind === 'ref' ? shape.name : 'its inline type';
-      const fields = shape.kind === 'ref' ? schemas.get(shape.name) : shape.fields;
+      const declared = shape.kind === 'ref' ? schemas.get(shape.name) : shape.fields;
+      const extra = shape.kind === 'ref' ? EXTRA_FIELDS[shape.name] : undefined;
+      const fields = declared && extra ? new Map([...declared, ...Object.entries(extra)]) : declared;
       if (!fields) return void problems.push(`${path}: unknown type ${name}`);
       if (typeof value !== 'object' || Array.isArray(value))
         return void problems.push(`${path}: not an object`);
@@ -204,6 +220,21 @@ describe('the simulator answers only what the Schema$ types of @googleapis/youtu
     // An ordinary upload has no liveStreamingDetails even when asked for.
     const plain = await get('videos', { part: 'liveStreamingDetails', id: ids.split(',')[0]! });
     expect(plain.items[0].liveStreamingDetails).toBeUndefined();
+  });
+
+  it('allows only the listed undeclared fields: search snippets carry publishTime', async () => {
+    const body = await get('search', { part: 'snippet', q: 'music', maxResults: '50' });
+    expect(body.items.length).toBeGreaterThan(0);
+    for (const it of body.items) expect(it.snippet.publishTime).toBe(it.snippet.publishedAt);
+    expect(schemas.get('Schema$SearchResultSnippet')!.has('publishTime')).toBe(false);
+    const problems: string[] = [];
+    check(
+      { items: [{ snippet: { publishTime: '2026-03-10T19:00:00Z', publishMillis: 1 } }] },
+      { kind: 'ref', name: 'Schema$SearchListResponse' },
+      'x',
+      problems,
+    );
+    expect(problems).toEqual(['x.items[0].snippet.publishMillis: not a field of Schema$SearchResultSnippet']);
   });
 
   it('catches a field the real API does not send', () => {

@@ -9,10 +9,11 @@ import { stagedLifecycleFor } from '../src/dao/lifecycle.ts';
 import { claimDueBatches } from '../src/dao/watchlist.ts';
 import { Tier, type TierCode } from '../src/tiers.ts';
 import { videoIdToBigInt } from '../src/video-id.ts';
+import { parseFeed } from '../src/websub/feed.ts';
 import { dispatchChannels } from '../workers/channel-dispatch.ts';
 import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
-import { subscribeChannels } from '../workers/websub.ts';
+import { ingestAnnounced, subscribeChannels } from '../workers/websub.ts';
 import { drain, failedJobs } from './helpers/queues.ts';
 import { freePort } from './helpers/reliability.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
@@ -46,10 +47,18 @@ const known = async (ids: string[]) =>
     ])
   ).rows[0].n as number;
 
-const videosListCalls = () =>
+const callsOf = (method: string) =>
   Object.values(sim().stats().keys)
     .flatMap((d) => Object.values(d))
-    .reduce((n, k) => n + (k.calls['videos.list'] ?? 0), 0);
+    .reduce((n, k) => n + (k.calls[method] ?? 0), 0);
+const videosListCalls = () => callsOf('videos.list');
+const channelFinds = async () =>
+  (await q(`SELECT coalesce(sum(new_videos), 0)::int AS n FROM discovery_daily WHERE route = 'channel'`))
+    .rows[0].n as number;
+const unitsCharged = () =>
+  Object.values(sim().stats().keys)
+    .flatMap((d) => Object.values(d))
+    .reduce((n, k) => n + k.units, 0);
 
 async function ingest() {
   await enqueue(s.ctx.queues, 'websub-ingest', {});
@@ -81,6 +90,7 @@ beforeAll(async () => {
     env: {
       YOUTUBE_API_KEY_POOL_JSON: JSON.stringify([KEY]),
       HYDRA_KEY_RPS: '100000',
+      WEBSUB_BATCH_WAIT_S: '0', // every push ingested at once (the batching has its own test)
       WEBSUB_CALLBACK_URL: `http://127.0.0.1:${dashPort}/websub`,
       WEBSUB_SECRET: SECRET,
       WEBSUB_HUB_URL: `http://127.0.0.1:${simPort}/websub/hub`,
@@ -208,5 +218,84 @@ describe('WebSub realism', () => {
     s.clock.advance(2 * 24 * 60 * MINUTE_MS);
     expect(await pollDue()).not.toContain(id);
     expect(await events()).toEqual(['unavailable', 'gone']);
+  });
+
+  it("a channel's public feed: its newest uploads, 15 minutes late, without key or quota", async () => {
+    const units = unitsCharged();
+    const now = s.clock.now();
+    const r = await fetch(`${sim().url}/feeds/videos.xml?channel_id=${followed[0]}`);
+    expect(r.status).toBe(200);
+    const feed = parseFeed(await r.text());
+    expect(feed.channelId).toBe(followed[0]);
+    expect(feed.entries).toHaveLength(15);
+    const listed = feed.entries.map((e) => e.videoId);
+    const newest = uploads(START, now - 15 * MINUTE_MS).filter(
+      (id) => world().details(world().indexOf(id)).channel.id === followed[0],
+    );
+    expect(listed).toEqual(newest.slice(-15).reverse());
+    expect(unitsCharged()).toBe(units);
+    const unknown = await fetch(`${sim().url}/feeds/videos.xml?channel_id=UC${'x'.repeat(22)}`);
+    expect(unknown.status).toBe(404);
+    await unknown.body?.cancel();
+  });
+
+  it('a dropped notification after a poll: the free feed finds it, no playlistItems.list', async () => {
+    hub().realism = PERFECT_HUB;
+    // catch up: the channels are days overdue, beyond what a feed lists, so the playlist reads them
+    let playlist = callsOf('playlistItems.list');
+    await dispatchChannels(s.ctx.deps);
+    await drain(s.ctx.queues, ['channel-poll']);
+    expect(await failedJobs(s.ctx.queues, ['channel-poll'])).toEqual([]);
+    expect(callsOf('playlistItems.list')).toBeGreaterThan(playlist);
+    await hub().deliver();
+    await ingest();
+
+    hub().realism = { ...PERFECT_HUB, perfect: false, dropRate: 1 };
+    const from = s.clock.now();
+    s.clock.advance(60 * MINUTE_MS + 1000); // the channels are due again (hourly: they publish often)
+    expect(await hub().deliver()).toMatchObject({ notifications: 0 });
+    const dropped = uploads(from, s.clock.now() - 15 * MINUTE_MS); // what the feed lists by now
+    expect(dropped.length).toBeGreaterThan(3);
+    expect(await known(dropped)).toBe(0);
+    playlist = callsOf('playlistItems.list');
+    const [units, lists, finds] = [unitsCharged(), videosListCalls(), await channelFinds()];
+    const polled = await dispatchChannels(s.ctx.deps);
+    expect(polled.channels).toBe(followed.length);
+    await drain(s.ctx.queues, ['channel-poll']);
+    expect(await failedJobs(s.ctx.queues, ['channel-poll'])).toEqual([]);
+    // the feeds' finds join the pushes' inbox: one videos.list batch for them all
+    const ingested = await ingestAnnounced(s.ctx.deps, { waitMs: 0 });
+    expect(ingested.newVideos).toBeGreaterThanOrEqual(dropped.length);
+    expect(await known(dropped)).toBe(dropped.length);
+    // ...counted as the channel route's finds
+    expect((await channelFinds()) - finds).toBeGreaterThanOrEqual(dropped.length);
+    // found through the feeds: no playlist read; the only units are videos.list for the new ids, 50 a unit
+    expect(callsOf('playlistItems.list')).toBe(playlist);
+    expect(unitsCharged() - units).toBe(videosListCalls() - lists);
+    expect(videosListCalls() - lists).toBe(Math.ceil(ingested.claimed / 50));
+    expect(ingested.units).toBe(Math.ceil(ingested.claimed / 50));
+  });
+
+  it('pushes wait for a full videos.list batch, at most the batch wait', async () => {
+    hub().realism = PERFECT_HUB;
+    await hub().deliver();
+    await ingest();
+    const from = s.clock.now();
+    s.clock.advance(10 * MINUTE_MS);
+    const pushed = uploads(from, s.clock.now());
+    expect(pushed.length).toBeGreaterThan(0);
+    expect(pushed.length).toBeLessThan(50);
+    expect((await hub().deliver()).entries).toBe(pushed.length);
+    const lists = videosListCalls();
+    const waitMs = 5 * MINUTE_MS;
+    expect(await ingestAnnounced(s.ctx.deps, { waitMs })).toMatchObject({ claimed: 0, units: 0 });
+    s.clock.advance(waitMs);
+    expect(await ingestAnnounced(s.ctx.deps, { waitMs })).toMatchObject({
+      claimed: pushed.length,
+      newVideos: pushed.length,
+      units: 1,
+    });
+    expect(videosListCalls() - lists).toBe(1);
+    expect(await known(pushed)).toBe(pushed.length);
   });
 });

@@ -1,5 +1,5 @@
 import type { Payload } from '../queues/index.ts';
-import { unknownVideoIds } from '../src/dao/discovery-inbox.ts';
+import { addToInbox, unknownVideoIds } from '../src/dao/discovery-inbox.ts';
 import {
   type ClaimedChannel,
   cachedUploadsPlaylists,
@@ -23,6 +23,8 @@ export interface ChannelPollResult {
   newVideos: number;
   units: number;
   gone: number;
+  /** Channels read through their free feed (no units) instead of the uploads playlist. */
+  feeds: number;
 }
 
 /** Channels polled at once within one job: the calls are I/O, not CPU. */
@@ -79,6 +81,35 @@ async function resolvePlaylists(deps: AgentDeps, channels: ClaimedChannel[]): Pr
 }
 
 /**
+ * The free safety net behind WebSub: a subscribed channel's public feed (newest 15 uploads, no quota).
+ * It answers only when it reaches what is known — its oldest entry at or before the watermark, or
+ * fewer entries than a full feed (the channel's whole list) — and null otherwise (more uploads since
+ * the last poll than the feed lists, an unknown channel, an unreadable feed): the uploads playlist
+ * then reads the channel as before.
+ */
+async function readFeed(deps: AgentDeps, c: ClaimedChannel): Promise<Seen[] | null> {
+  const watermark = c.newestPublishedAt?.getTime() ?? null;
+  if (!deps.feed || !deps.config.CHANNEL_FEED_POLL || !c.websubVerified || watermark === null) return null;
+  let entries: Awaited<ReturnType<NonNullable<AgentDeps['feed']>['read']>>;
+  try {
+    entries = await deps.feed.read(c.channelId);
+  } catch (err) {
+    deps.log.warn(
+      { channelId: c.channelId, err: (err as Error).message },
+      'channel feed unreadable; polling the playlist',
+    );
+    return null;
+  }
+  if (entries === null) return null;
+  const seen = entries.map((e) => ({ videoId: e.videoId, publishedMs: e.publishedAt.getTime() }));
+  const reachesKnown = seen.length < FEED_FULL || seen.some((x) => x.publishedMs <= watermark);
+  return reachesKnown ? seen : null;
+}
+
+/** A feed of this many entries may have cut off older uploads (YouTube's feed lists 15). */
+const FEED_FULL = 15;
+
+/**
  * Reads a channel's uploads playlist from the newest item until it reaches uploads it has seen (the
  * channel's watermark), at most CHANNEL_POLL_MAX_PAGES pages (CHANNEL_FIRST_POLL_PAGES on the first
  * poll). Returns what it saw and the newest page, which measures how often the channel publishes.
@@ -132,7 +163,7 @@ export async function pollChannels(
 ): Promise<ChannelPollResult> {
   const { pool, config, clock } = deps;
   const started = clock.now();
-  const result: ChannelPollResult = { channels: 0, pages: 0, newVideos: 0, units: 0, gone: 0 };
+  const result: ChannelPollResult = { channels: 0, pages: 0, newVideos: 0, units: 0, gone: 0, feeds: 0 };
   const channels = await leasedChannels(pool, job.channelIds, job.leaseUntil, started);
   if (channels.length === 0) return result;
   result.channels = channels.length;
@@ -144,19 +175,26 @@ export async function pollChannels(
     maxS: config.CHANNEL_POLL_MAX_S,
     websubFactor: config.WEBSUB_POLL_FACTOR,
   };
-  const reads = await mapLimit(channels, PARALLEL, async (c) =>
-    c.uploadsPlaylistId
-      ? readUploads(deps, c as ClaimedChannel & { uploadsPlaylistId: string })
-      : { seen: [], firstPage: [], pages: 0, gone: true },
-  );
+  const feedOn = deps.feed !== undefined && config.CHANNEL_FEED_POLL;
+  const reads = await mapLimit(channels, PARALLEL, async (c) => {
+    const fromFeed = await readFeed(deps, c);
+    if (fromFeed) return { seen: fromFeed, firstPage: fromFeed, pages: 0, gone: false, feed: true };
+    const r = c.uploadsPlaylistId
+      ? await readUploads(deps, c as ClaimedChannel & { uploadsPlaylistId: string })
+      : { seen: [], firstPage: [], pages: 0, gone: true };
+    return { ...r, feed: false };
+  });
   const now = clock.now();
   const outcomes: PollOutcome[] = [];
   const candidates: string[] = [];
+  /** New ids a feed listed: they go to the discovery inbox, fetched with the pushes in full batches. */
+  const fromFeeds: string[] = [];
   const channelOf = new Map<string, string>();
   channels.forEach((c, i) => {
     const r = reads[i]!;
     result.pages += r.pages;
     result.units += r.pages;
+    if (r.feed) result.feeds++;
     if (r.gone) {
       result.gone++;
       outcomes.push({
@@ -174,14 +212,18 @@ export async function pollChannels(
     const watermark = c.newestPublishedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
     for (const s of r.seen)
       if (s.publishedMs > watermark) {
-        candidates.push(s.videoId);
+        (r.feed ? fromFeeds : candidates).push(s.videoId);
         channelOf.set(s.videoId, c.channelId);
       }
     const rate = estimateUploadsPerDay(
       r.firstPage.map((s) => s.publishedMs),
       now,
     );
-    const every = pollIntervalS(rate, policy, c.websubVerified);
+    // With the free feed as the safety net, a subscribed channel is polled at the normal cadence, not
+    // WEBSUB_POLL_FACTOR times less often: the next poll most likely reads the feed (no units), and a
+    // dropped push is found within about an hour. Polled that often, the feed's 15 entries reach the
+    // watermark for all but the most prolific channels, whose polls fall back to the playlist.
+    const every = pollIntervalS(rate, policy, c.websubVerified && !feedOn);
     const newest = r.seen.length ? Math.max(...r.seen.map((s) => s.publishedMs)) : null;
     outcomes.push({
       channelId: c.channelId,
@@ -196,6 +238,10 @@ export async function pollChannels(
 
   // Only ids Pleiades has never seen cost a share of a videos.list call.
   const unknown = await unknownVideoIds(pool, candidates);
+  // A feed poll runs for a few channels at a time and mostly finds a push or two that was late or
+  // dropped: a videos.list call of its own for them would cost about a unit each. The inbox batches
+  // them with the pushes (websub-ingest, 50 a unit), recorded as the channel route's finds.
+  const feedUnknown = await unknownVideoIds(pool, fromFeeds);
   const { videos, units } = await fetchMetadata(deps, unknown);
   result.units += units;
   const at = clock.now();
@@ -208,6 +254,11 @@ export async function pollChannels(
       perChannel.set(ch, (perChannel.get(ch) ?? 0) + 1);
     }
     for (const o of outcomes) o.found = perChannel.get(o.channelId) ?? 0;
+    await addToInbox(
+      tx,
+      feedUnknown.map((videoId) => ({ videoId, channelId: channelOf.get(videoId)!, route: 'channel' })),
+      new Date(at),
+    );
     await completePolls(tx, outcomes, job.leaseUntil, new Date(at));
     await recordFound(tx, { route: 'channel', now: at, found: fresh, units: result.units });
   });

@@ -6,6 +6,7 @@ import type { Pool, Queryable } from '../src/db/pool.ts';
 import type { Logger } from '../src/log.ts';
 import type { TierPolicy } from '../src/tiers.ts';
 import type { Vault } from '../src/vault/index.ts';
+import type { ChannelFeedReader } from '../src/youtube/channel-feed.ts';
 import type { YouTubeClient } from '../src/youtube/client.ts';
 
 /**
@@ -51,6 +52,8 @@ export interface AgentDeps {
   queues: QueueSet;
   hydra: HydraLike;
   youtube: YouTubeLike;
+  /** Channels' public feeds (free, no key): the channel poller's safety net behind WebSub. */
+  feed?: ChannelFeedReader;
   policy: TierPolicy;
   vault: Vault;
   /** Publishes events (transactionally when `tx` is given); a no-op until the events bus is wired. */

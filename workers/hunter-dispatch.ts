@@ -10,7 +10,8 @@ export const hunterJobId = (queryId: bigint, passStartedMs: number, pagesFetched
 
 /**
  * Claims due search queries (a leased, SKIP LOCKED claim) and enqueues one hunter job per query —
- * no more than the search calls left today in the hunting pool, nor than the search share's units.
+ * no more than the search calls left today in the hunting pool (paced across the day), nor than the
+ * search share's units.
  */
 export async function dispatchHunter(
   deps: AgentDeps,
@@ -29,7 +30,18 @@ export async function dispatchHunter(
   // budget gives search nothing while the tracking pool is overloaded (`demote`).
   const plan = await currentBudget({ pool, config, now: clock.now(), hydra: deps.hydra });
   const units = plan ? plan.routes.search.allowanceUnits : Number.POSITIVE_INFINITY;
-  const limit = Math.min(opts.max ?? 25, left - busy, units - busy);
+  // Search calls are paced across the Pacific day as channel polls are: by a fraction f of the day, at
+  // most calls × (f + DISCOVERY_PACE_SLACK). Spent at midnight, the bucket would only ever see what was
+  // published before (new uploads reach the index hours late); paced, reruns with publishedAfter
+  // find the day's uploads as they become searchable.
+  const sp = plan?.pools.find((p) => p.pool === plan.routes.search.pool);
+  const paced =
+    plan && sp
+      ? Math.floor(
+          sp.search.quota * Math.min(1, plan.dayElapsed + config.DISCOVERY_PACE_SLACK) - sp.search.used,
+        )
+      : Number.POSITIVE_INFINITY;
+  const limit = Math.min(opts.max ?? 25, left - busy, units - busy, paced - busy);
   if (limit <= 0 || plan?.discoveryPaused === true) return { enqueued: 0 };
   const now = new Date(clock.now());
   const claimed = await fetchHunterBatch(pool, { limit, now, leaseMs: config.HUNTER_LEASE_S * 1000 });

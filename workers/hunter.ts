@@ -1,5 +1,6 @@
 import type { Payload } from '../queues/index.ts';
 import { DAY_MS, HOUR_MS } from '../src/clock.ts';
+import { unknownVideoIds } from '../src/dao/discovery-inbox.ts';
 import {
   addToSearchQueue,
   existingQueries,
@@ -26,7 +27,8 @@ export interface HuntResult {
 
 /**
  * One page of one search query: search.list (search bucket), then videos.list for the page's ids
- * (tags, duration and category that search results lack; 1 unit for up to 50), then in one
+ * not known yet (tags, duration and category that search results lack; 1 unit for up to 50; every id
+ * on a snowball page), then in one
  * transaction: the hot rows, the watchlist, `video.discovered` events, snowball queries and the
  * query's page state. Replaying the job is harmless: the page state only moves if it is still at
  * this page, and every write is an idempotent upsert.
@@ -43,13 +45,19 @@ export async function hunt(deps: AgentDeps, job: Payload<'hunter'>): Promise<Hun
     }),
   );
   const ids = [...new Set(page.items.map((i) => i.id.videoId).filter(isVideoId))];
-  const details = ids.length
+  // A query's first page feeds the snowball (titles and tags of every result); on other pages only
+  // ids Pleiades does not know yet (not watched, not waiting in the WebSub inbox) are worth a
+  // videos.list: with followed channels pushed and polled, most results are known, and the call is
+  // skipped altogether when all are.
+  const snowballPage = !job.pageToken && !job.publishedAfter && job.depth < config.SNOWBALL_MAX_DEPTH;
+  const wanted = snowballPage ? ids : await unknownVideoIds(pool, ids);
+  const details = wanted.length
     ? await hydra.call({ pool: 'hunting', method: 'videos.list' }, (key) =>
-        youtube.videosList(key, ids, ['snippet', 'contentDetails']),
+        youtube.videosList(key, wanted, ['snippet', 'contentDetails']),
       )
     : { items: [] as VideoItem[] };
   const queryId = BigInt(job.queryId);
-  const asked = new Set(ids);
+  const asked = new Set(wanted);
   const videos = details.items
     // Only what was asked for, published when YouTube could have published it.
     .filter((v) => asked.has(v.id) && isPlausiblePublishedAt(v.snippet?.publishedAt, clock.now()))
@@ -77,7 +85,7 @@ export async function hunt(deps: AgentDeps, job: Payload<'hunter'>): Promise<Hun
       route: 'search',
       now,
       found: newIds.map((id) => byId.get(id)!),
-      units: ids.length ? 1 : 0,
+      units: wanted.length ? 1 : 0,
       searchCalls: 1,
     });
     if (newIds.length) {
@@ -94,7 +102,7 @@ export async function hunt(deps: AgentDeps, job: Payload<'hunter'>): Promise<Hun
       );
     }
     // Snowball from the first page of a query's first pass only: one derivation per query.
-    if (!job.pageToken && !job.publishedAfter && job.depth < config.SNOWBALL_MAX_DEPTH && videos.length) {
+    if (snowballPage && videos.length) {
       const texts = videos.map((v) => ({ title: v.title, tags: v.tags }));
       const candidates = snowballQueries(job.query, texts, { max: config.SNOWBALL_PER_PARENT * 3 });
       const queued = await existingQueries(tx, candidates.map(normalizeQuery));

@@ -153,6 +153,11 @@ export const envSchema = z.object({
 
   YOUTUBE_API_KEY_POOL_JSON: keyPoolJson.optional(),
   YOUTUBE_API_ROOT: url(['http:', 'https:']).optional(),
+  /**
+   * Where channels' public Atom feeds are read (`<root>/feeds/videos.xml?channel_id=`): by default
+   * YOUTUBE_API_ROOT when set (a simulator serves both), else https://www.youtube.com.
+   */
+  YOUTUBE_FEED_ROOT: url(['http:', 'https:']).optional(),
   /** Per request: a YouTube call with no answer by then is a timeout (Hydra retries it). */
   YOUTUBE_TIMEOUT_MS: int(100, 600_000).default(15_000),
   HYDRA_ENABLED: bool.default(true),
@@ -235,7 +240,14 @@ export const envSchema = z.object({
   WEBSUB_RENEW_BEFORE_S: int(60, durationS).default(86_400),
   WEBSUB_EVERY_S: int(1, timerS).default(60),
   WEBSUB_INGEST_EVERY_S: int(1, timerS).default(10),
+  /** Pushed ids wait up to this long for a full videos.list batch of 50 (0: ingest every push at once). */
+  WEBSUB_BATCH_WAIT_S: int(0, timerS).default(300),
   WEBSUB_POLL_FACTOR: num(1, 1000).default(6),
+  /**
+   * A channel with a live WebSub subscription is polled through its free public feed (no quota) at
+   * the normal cadence instead of its uploads playlist WEBSUB_POLL_FACTOR times less often.
+   */
+  CHANNEL_FEED_POLL: bool.default(true),
 
   PAINTER_EVERY_S: int(1, timerS).default(60),
   SCRIBE_EVERY_S: int(1, timerS).default(60),

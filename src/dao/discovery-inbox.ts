@@ -71,6 +71,26 @@ export async function claimInbox(
     .sort((a, b) => a.videoId.localeCompare(b.videoId));
 }
 
+/**
+ * How many inbox rows to claim now (oldest first) so that videos.list is asked full batches: every
+ * whole `batch` of unclaimed rows, and the partial rest only once one of it has waited `waitMs`
+ * (a push is then ingested at most that late, and a day of pushes costs about one unit per `batch`).
+ */
+export async function inboxRowsToClaim(
+  db: Queryable,
+  opts: { now: number; waitMs: number; batch: number; limit: number },
+): Promise<number> {
+  const r = await db.query<{ n: number; due: number }>(
+    `SELECT count(*)::int AS n, (count(*) FILTER (WHERE received_at <= $2))::int AS due
+     FROM discovery_inbox WHERE claimed_until IS NULL OR claimed_until <= $1`,
+    [new Date(opts.now), new Date(opts.now - opts.waitMs)],
+  );
+  const { n, due } = r.rows[0]!;
+  const k = Math.min(opts.limit, n);
+  const full = Math.floor(k / opts.batch) * opts.batch;
+  return Math.max(full, Math.min(k, Math.ceil(due / opts.batch) * opts.batch));
+}
+
 export async function deleteFromInbox(db: Queryable, ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await db.query('DELETE FROM discovery_inbox WHERE video_id = ANY($1::bigint[])', [

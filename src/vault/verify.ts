@@ -1,4 +1,4 @@
-import { LATE_FRACTION } from '../dataset/gaps.ts';
+import { LATE_FRACTION } from '../observations/gaps.ts';
 import { TIER_INTERVAL_MS } from '../tiers.ts';
 import type { Part } from './compact.ts';
 import { splitSuperseded } from './compact.ts';

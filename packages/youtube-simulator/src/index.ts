@@ -1,3 +1,4 @@
+import { DEFAULT_FEED, type FeedOptions } from './channel-feed.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { FaultInjector, type Faults } from './faults.ts';
 import { type HubOptions, WebSubHub } from './hub.ts';
@@ -59,6 +60,8 @@ export interface SimulatorOptions {
   search?: SearchRealismOption;
   /** A WebSub hub at `/websub/hub` for the simulated channels (docs/simulator.md); default on. */
   hub?: boolean | HubOptions;
+  /** The channels' public Atom feeds at `/feeds/videos.xml?channel_id=` (no key, no quota; channel-feed.ts). */
+  feed?: Partial<FeedOptions>;
 }
 
 export interface Simulator {
@@ -102,6 +105,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     days,
     keys,
     latency: latencySampler(opts.latency, seed),
+    feed: { ...DEFAULT_FEED, ...opts.feed },
     hub: opts.hub === false ? null : new WebSubHub(world, clock, opts.hub === true ? {} : (opts.hub ?? {})),
   };
   const { server, url } = await listen(state, opts.port ?? 0, opts.host ?? '127.0.0.1');

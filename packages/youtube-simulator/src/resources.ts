@@ -164,6 +164,10 @@ export function searchResultResource(world: World, i: number, withSnippet: boole
       thumbnails: searchThumbnails(id),
       channelTitle: d.channel.title,
       liveBroadcastContent: 'none',
+      // The real API sends `publishTime` (equal to publishedAt) in every search result's snippet, though
+      // the discovery document and so the generated `Schema$SearchResultSnippet` do not declare it; the
+      // schema test allows exactly this field (test/simulator-schema.test.ts, EXTRA_FIELDS).
+      publishTime: published,
     };
   }
   return out;

@@ -189,6 +189,8 @@ export function otherResultResource(o: OtherResult, withSnippet: boolean): Recor
       thumbnails: channelThumbs(ch),
       channelTitle: ch.title,
       liveBroadcastContent: 'none',
+      // Sent by the real API though absent from its discovery document (resources.ts, searchResultResource).
+      publishTime: published,
     };
   }
   return out;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { type ApiError, apiErrors, statsReason } from './api-errors.ts';
+import { channelFeed, FEED_PATH, type FeedOptions } from './channel-feed.ts';
 import { type Clock, ManualClock, ScaledClock } from './clock.ts';
 import { type FaultInjector, faultsSchema } from './faults.ts';
 import { keyFingerprint } from './fingerprint.ts';
@@ -34,6 +35,8 @@ export interface ServerState {
   hub?: WebSubHub | null;
   /** YouTube's answer times per method (latency.ts); null: answers at once. */
   latency?: LatencySampler | null;
+  /** The channels' public Atom feeds (channel-feed.ts); absent: the defaults. */
+  feed?: FeedOptions;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=UTF-8', 'cache-control': 'private' };
@@ -76,6 +79,19 @@ export async function listen(
       api(state, req, res, path.slice(12), params, hung).catch(done);
     } else if (path.startsWith('/admin/')) {
       admin(state, req, res, path.slice(7)).catch(done);
+    } else if (path === FEED_PATH && req.method === 'GET') {
+      // Not the Data API: no key, no quota, not counted in the key stats (as YouTube's feed).
+      const xml = channelFeed(state.world, params.get('channel_id') ?? '', state.clock.now(), state.feed);
+      if (xml === null) {
+        res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('Not Found');
+      } else {
+        res.writeHead(200, {
+          'content-type': 'text/xml; charset=UTF-8',
+          'content-length': Buffer.byteLength(xml),
+        });
+        res.end(xml);
+      }
     } else if (path === '/websub/hub' && state.hub) {
       state.hub.handle(req, res).catch(done);
     } else send(res, 404, apiErrors.notFound().body);
