@@ -390,6 +390,38 @@ describe('compaction and export', () => {
     expect(out).toBe(historyToCsv(history));
   });
 
+  it('writes a compacted day sorted by video_id (row-group statistics prune), in passes when the day is big', async () => {
+    const { vault, dir } = await freshVault({ VAULT_FLUSH_ROWS: '50' });
+    const day = Date.UTC(2026, 10, 18, 6);
+    const clock = new ManualClock(day + 2 * DAY_MS);
+    for (let k = 0; k < 3; k++) {
+      await insertSnapshots(t.pool, snapshots(100, day, k * 100));
+      await vault.flush(t.pool, { clock, force: true });
+    }
+    const all = `SELECT video_id, epoch_ms(due_at)::DOUBLE AS due, views::VARCHAR AS views, likes, comments, tier`;
+    const before = await sql(`${all} FROM read_parquet('${metricsGlob(dir)}') ORDER BY ALL`);
+    // A sort budget of 70 rows: the 300 rows of the day are sorted in about five ranges of ids.
+    const done = await vault.compact(t.pool, { clock, sortRows: 70 });
+    expect(done.map((p) => [p.inputs, p.rows])).toEqual([[6, 300]]);
+    const file = join(dir, 'metrics', (await vaultKeys(dir))[0]!);
+    // File order: by video, and each video's snapshots in the order they were taken.
+    const inFile = await sql(`${all} FROM read_parquet('${file}')`);
+    expect(inFile.length).toBe(300);
+    const key = (r: Record<string, unknown>) => [r.video_id as string, r.due as number] as const;
+    for (let i = 1; i < inFile.length; i++) {
+      const [a, ta] = key(inFile[i - 1]!);
+      const [b, tb] = key(inFile[i]!);
+      expect(a < b || (a === b && ta < tb), `row ${i}: ${a} ${ta} then ${b} ${tb}`).toBe(true);
+    }
+    expect([...inFile].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1))).toEqual(
+      [...before].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)),
+    );
+    const [kv] = await sql(
+      `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'pleiades.sorted_by'`,
+    );
+    expect(kv).toEqual({ v: 'video_id' });
+  });
+
   it('finishes a compaction that published the merged file but crashed before removing the parts', async () => {
     const { vault, dir } = await freshVault({ VAULT_FLUSH_ROWS: '20' });
     const day = Date.UTC(2026, 10, 17, 6);
