@@ -61,7 +61,9 @@ const snapshots: SnapshotRow[] = [
 async function seed(config: ReturnType<typeof loadConfig>): Promise<void> {
   await db.pool.query('TRUNCATE staging, vault_flushes, videos RESTART IDENTITY CASCADE');
   // Each vault of this file starts empty: its card counts its own rows.
-  await db.pool.query('UPDATE vault_totals SET flushes = 0, files = 0, rows = 0, bytes = 0, last_flush_at = NULL');
+  await db.pool.query(
+    'UPDATE vault_totals SET flushes = 0, files = 0, rows = 0, bytes = 0, last_flush_at = NULL',
+  );
   await ingestVideoMetadata(
     db.pool,
     ids.map((id, i) => ({

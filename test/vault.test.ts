@@ -15,6 +15,7 @@ import { countVideos, deleteExpiredVideos, ingestVideoMetadata } from '../src/da
 import { silentLogger } from '../src/log.ts';
 import { createVault, historyToCsv, historyToJson, type Vault } from '../src/vault/index.ts';
 import { localProvider } from '../src/vault/providers/local.ts';
+import { createVaultReader } from '../src/vault/reader.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
@@ -400,10 +401,25 @@ describe('compaction and export', () => {
     }
     const all = `SELECT video_id, epoch_ms(due_at)::DOUBLE AS due, views::VARCHAR AS views, likes, comments, tier`;
     const before = await sql(`${all} FROM read_parquet('${metricsGlob(dir)}') ORDER BY ALL`);
+    // The explorer's reader, holding the parts open, before and after the compaction.
+    const reader = createVaultReader(localProvider(dir), { listTtlMs: 0 });
+    const dues = async (id: string) =>
+      (await reader.rowsFor('metrics', id)).map((r) => r.due_at as number).sort((a, b) => a - b);
+    const seen = await dues(ids[5]!);
+    expect(seen.length).toBe(8); // 300 snapshots over 40 videos
     // A sort budget of 70 rows: the 300 rows of the day are sorted in about five ranges of ids.
     const done = await vault.compact(t.pool, { clock, sortRows: 70 });
     expect(done.map((p) => [p.inputs, p.rows])).toEqual([[6, 300]]);
     const file = join(dir, 'metrics', (await vaultKeys(dir))[0]!);
+    // Row groups of 256 rows in id order: a reader of one video reads the one group that holds it.
+    const groups = await sql(
+      `SELECT row_group_num_rows::INT AS n, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata('${file}')
+       WHERE path_in_schema = 'video_id' ORDER BY row_group_id`,
+    );
+    expect(groups.map((g) => g.n)).toEqual([256, 44]);
+    expect((groups[0]!.hi as string) <= (groups[1]!.lo as string), JSON.stringify(groups)).toBe(true);
+    expect(await dues(ids[5]!)).toEqual(seen);
+    expect(reader.stats().groupsRead).toBe(6 + 1); // every part once, then one group of the day file
     // File order: by video, and each video's snapshots in the order they were taken.
     const inFile = await sql(`${all} FROM read_parquet('${file}')`);
     expect(inFile.length).toBe(300);
