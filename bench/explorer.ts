@@ -51,7 +51,8 @@ export const benchIds = (videos: number): string[] =>
  * them (src/vault/compact.ts): sorted by video_id, row groups of compactGroupRows(rows), GZIP, the
  * footer's `pleiades.*` metadata, the columns of METRICS_TABLE. Two DuckDB connections write two days
  * at a time. DuckDB cuts row groups at 2 048 rows at the least; fed one group's rows per sub-select
- * (UNION ALL keeps their order), it writes the compaction's smaller groups.
+ * (the ids table is stored in id order, and UNION ALL keeps the order with preserve_insertion_order),
+ * it writes the compaction's smaller groups; checkLayout checks the order.
  */
 export async function buildBenchVault(
   dir: string,
@@ -63,7 +64,7 @@ export async function buildBenchVault(
   const setup = await inst.connect();
   await setup.run(
     `CREATE TABLE ids AS SELECT i, video_id, (row_number() OVER (ORDER BY video_id) - 1)::INT AS r
-     FROM (VALUES ${ids.map((id, i) => `(${i}, '${id}')`).join(',')}) t(i, video_id)`,
+     FROM (VALUES ${ids.map((id, i) => `(${i}, '${id}')`).join(',')}) t(i, video_id) ORDER BY video_id`,
   );
   await setup.run('SET preserve_insertion_order = true');
   const group = compactGroupRows(ids.length);
@@ -88,7 +89,7 @@ export async function buildBenchVault(
                   (i * 13 + ${d} * (i % 97 + 1) * 11)::BIGINT AS views, ((i * 13 + ${d} * 3) / 20)::BIGINT AS likes,
                   (${d} + i % 50)::BIGINT AS comments,
                   CASE WHEN ${d} < 2 THEN 'HOURLY' WHEN ${d} < 30 THEN 'DAILY' ELSE 'WEEKLY' END AS tier
-           FROM ids WHERE r >= ${from} AND r < ${to} ORDER BY video_id, taken_at)`;
+           FROM ids WHERE r >= ${from} AND r < ${to})`;
       const slices = Array.from({ length: Math.ceil(ids.length / group) }, (_, k) =>
         select(k * group, (k + 1) * group),
       );
