@@ -19,8 +19,8 @@ import { type Figure, printTable } from './figures.ts';
 /**
  * The explorer's video page on a big vault: `days` compacted day files of `videos` × `days` snapshots
  * (every video has one snapshot a day for the whole range: a year of history each), written directly
- * as Parquet sorted by video_id with GZIP like the vault's, so row-group statistics can prune. DuckDB
- * (a dev dependency) writes them only because it is fast at it; the server reads with hyparquet
+ * in the layout the vault's compaction writes (buildBenchVault, checked by checkLayout). DuckDB (a dev
+ * dependency) writes them only because it is fast at it; the server reads with hyparquet
  * (src/vault/reader.ts). Measures what a /videos/:id page costs the server: metadata and history
  * (vault + Postgres) and the JSON, for random videos, cold (first read of each file's footer in the
  * process) and warm (footers cached, as in a running dashboard).
@@ -263,7 +263,7 @@ export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> 
         value: Math.round(buildS),
         unit: 's',
         goal: 'reported',
-        how: 'DuckDB COPY … TO parquet, one file per day',
+        how: 'DuckDB COPY … TO parquet, one file per day in the compaction layout (2 connections)',
       },
     ];
   } finally {
