@@ -163,8 +163,9 @@ const bufferOf = (b: Uint8Array): ArrayBuffer =>
   b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'pleiades-bench-explorer-'));
+  // The database first: a failure there leaves no directory behind.
   const db = await benchDatabase('pleiades_bench_explorer');
+  const dir = await mkdtemp(join(tmpdir(), 'pleiades-bench-explorer-'));
   const first = Date.UTC(2025, 10, 25);
   const rowGroup = compactGroupRows(o.videos);
   const ids = benchIds(o.videos);
