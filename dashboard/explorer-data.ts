@@ -167,8 +167,11 @@ export function tierBands(snapshots: Snapshot[]): TierBand[] {
 export function createExplorerData(pool: Pool, reader: VaultReader | null, now: () => number) {
   /** The video's metadata: the hot row, else the vault's videos/ (null: never tracked). */
   async function video(videoId: string): Promise<VideoMeta | null> {
-    const [hot] = await getVideos(pool, [videoId]);
-    const [entry] = await getWatchlistEntries(pool, [videoId]);
+    // Two independent lookups: one round trip of latency, not two.
+    const [[hot], [entry]] = await Promise.all([
+      getVideos(pool, [videoId]),
+      getWatchlistEntries(pool, [videoId]),
+    ]);
     const watch = {
       tier: entry ? entry.tier : null,
       nextPollAt: entry?.nextTrackAt ?? null,

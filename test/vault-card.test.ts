@@ -60,6 +60,10 @@ const snapshots: SnapshotRow[] = [
 
 async function seed(config: ReturnType<typeof loadConfig>): Promise<void> {
   await db.pool.query('TRUNCATE staging, vault_flushes, videos RESTART IDENTITY CASCADE');
+  // Each vault of this file starts empty: its card counts its own rows.
+  await db.pool.query(
+    'UPDATE vault_totals SET flushes = 0, files = 0, rows = 0, bytes = 0, last_flush_at = NULL',
+  );
   await ingestVideoMetadata(
     db.pool,
     ids.map((id, i) => ({
@@ -153,6 +157,39 @@ describe('the dataset card', () => {
     for (const c of meta.configs)
       for (const f of c.data_files)
         expect(keys.filter((k) => globRe(f.path).test(k)).length, f.path).toBeGreaterThan(0);
+    expect(card!.toString('utf8')).toMatch(/\| `metrics` \| [^|]+ \| 2 \| 9 \| 2026-11-20 … 2026-11-21 \|/);
+
+    // A later flush (one more file for the first day, one for a new day): the repository's card
+    // follows with the new counts and days.
+    const vault = createVault(config, silentLogger);
+    const cardCommits = () => hf.commits.filter((c) => c.summary === 'vault: dataset card').length;
+    const before = cardCommits();
+    await insertSnapshots(
+      db.pool,
+      [5, 48, 49, 50].map((h) => ({
+        videoId: ids[2]!,
+        dueAt: START + h * HOUR_MS,
+        takenAt: START + h * HOUR_MS + MINUTE_MS,
+        views: BigInt(10 + h),
+        likes: 1n,
+        comments: 0n,
+        tier: 1,
+      })),
+    );
+    await vault.flush(db.pool, { clock: { now: () => START + 3 * 24 * HOUR_MS }, force: true });
+    expect(cardCommits()).toBe(before + 1);
+    const second = hf.files.get(CARD_KEY)!.toString('utf8');
+    expect(second).toMatch(/\| `metrics` \| [^|]+ \| 4 \| 13 \| 2026-11-20 … 2026-11-22 \|/);
+
+    // A compaction merges the first day's two files: the card counts files again, its globs still match.
+    await vault.compact(db.pool, { clock: { now: () => START + 4 * 24 * HOUR_MS } });
+    expect(cardCommits()).toBe(before + 2);
+    const third = hf.files.get(CARD_KEY)!.toString('utf8');
+    expect(third).toMatch(/\| `metrics` \| [^|]+ \| 3 \| 13 \| 2026-11-20 … 2026-11-22 \|/);
+    const after = [...hf.files.keys()];
+    for (const c of frontMatter(third).configs)
+      for (const f of c.data_files)
+        expect(after.filter((k) => globRe(f.path).test(k)).length, f.path).toBeGreaterThan(0);
   });
 });
 

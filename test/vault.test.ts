@@ -15,6 +15,7 @@ import { countVideos, deleteExpiredVideos, ingestVideoMetadata } from '../src/da
 import { silentLogger } from '../src/log.ts';
 import { createVault, historyToCsv, historyToJson, type Vault } from '../src/vault/index.ts';
 import { localProvider } from '../src/vault/providers/local.ts';
+import { createVaultReader } from '../src/vault/reader.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
@@ -388,6 +389,53 @@ describe('compaction and export', () => {
       encoding: 'utf8',
     });
     expect(out).toBe(historyToCsv(history));
+  });
+
+  it('writes a compacted day sorted by video_id (row-group statistics prune), in passes when the day is big', async () => {
+    const { vault, dir } = await freshVault({ VAULT_FLUSH_ROWS: '50' });
+    const day = Date.UTC(2026, 10, 18, 6);
+    const clock = new ManualClock(day + 2 * DAY_MS);
+    for (let k = 0; k < 3; k++) {
+      await insertSnapshots(t.pool, snapshots(100, day, k * 100));
+      await vault.flush(t.pool, { clock, force: true });
+    }
+    const all = `SELECT video_id, epoch_ms(due_at)::DOUBLE AS due, views::VARCHAR AS views, likes, comments, tier`;
+    const before = await sql(`${all} FROM read_parquet('${metricsGlob(dir)}') ORDER BY ALL`);
+    // The explorer's reader, holding the parts open, before and after the compaction.
+    const reader = createVaultReader(localProvider(dir), { listTtlMs: 0 });
+    const dues = async (id: string) =>
+      (await reader.rowsFor('metrics', id)).map((r) => r.due_at as number).sort((a, b) => a - b);
+    const seen = await dues(ids[5]!);
+    expect(seen.length).toBe(8); // 300 snapshots over 40 videos
+    // A sort budget of 70 rows: the 300 rows of the day are sorted in about five ranges of ids.
+    const done = await vault.compact(t.pool, { clock, sortRows: 70 });
+    expect(done.map((p) => [p.inputs, p.rows])).toEqual([[6, 300]]);
+    const file = join(dir, 'metrics', (await vaultKeys(dir))[0]!);
+    // Row groups of 256 rows in id order: a reader of one video reads the one group that holds it.
+    const groups = await sql(
+      `SELECT row_group_num_rows::INT AS n, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata('${file}')
+       WHERE path_in_schema = 'video_id' ORDER BY row_group_id`,
+    );
+    expect(groups.map((g) => g.n)).toEqual([256, 44]);
+    expect((groups[0]!.hi as string) <= (groups[1]!.lo as string), JSON.stringify(groups)).toBe(true);
+    expect(await dues(ids[5]!)).toEqual(seen);
+    expect(reader.stats().groupsRead).toBe(6 + 1); // every part once, then one group of the day file
+    // File order: by video, and each video's snapshots in the order they were taken.
+    const inFile = await sql(`${all} FROM read_parquet('${file}')`);
+    expect(inFile.length).toBe(300);
+    const key = (r: Record<string, unknown>) => [r.video_id as string, r.due as number] as const;
+    for (let i = 1; i < inFile.length; i++) {
+      const [a, ta] = key(inFile[i - 1]!);
+      const [b, tb] = key(inFile[i]!);
+      expect(a < b || (a === b && ta < tb), `row ${i}: ${a} ${ta} then ${b} ${tb}`).toBe(true);
+    }
+    expect([...inFile].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1))).toEqual(
+      [...before].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)),
+    );
+    const [kv] = await sql(
+      `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'pleiades.sorted_by'`,
+    );
+    expect(kv).toEqual({ v: 'video_id' });
   });
 
   it('finishes a compaction that published the merged file but crashed before removing the parts', async () => {

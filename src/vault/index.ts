@@ -28,7 +28,11 @@ export interface Vault {
   readonly provider: VaultProvider;
   flush(pool: Pool, opts: VaultFlushOptions): Promise<FlushResult>;
   /** Merges each finished day's files (or only `date`'s, YYYY-MM-DD) into one. */
-  compact(pool: Pool, opts: { clock: Clock; date?: string }): Promise<CompactedPartition[]>;
+  /** `sortRows`: rows sorted in memory at once (COMPACT_SORT_ROWS); tests make it small. */
+  compact(
+    pool: Pool,
+    opts: { clock: Clock; date?: string; sortRows?: number },
+  ): Promise<CompactedPartition[]>;
   /** One video's snapshots from the vault files. */
   exportVideo(videoId: string): Promise<MetricsRecord[]>;
   /** Bytes of every vault file (cached for a minute; a flush or compaction refreshes it). */

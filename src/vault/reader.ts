@@ -17,6 +17,10 @@ import type { RangeFile, VaultObject, VaultProvider } from './provider.ts';
  *    after a crash yields the same bytes, a compaction writes a new key), so the cache never goes stale;
  * 3. row-group pruning: only row groups whose `video_id` min/max statistics contain the id are read,
  *    by byte range where the provider offers it (local disk), the rest of the file is never touched.
+ *    Compacted days are sorted by video_id in groups of 256 rows (src/vault/compact.ts), so that is
+ *    one small group a day;
+ * 4. on local disk, files stay open (an LRU of handles): a year of history is 365 preads, not 365
+ *    open + stat + read + close round trips through libuv's thread pool.
  * bench/explorer.ts measures it on a vault of 10M snapshots.
  */
 
@@ -27,6 +31,12 @@ export interface VaultReaderOptions {
   maxFooters?: number;
   /** Bytes of whole files kept for providers without ranged reads (GCS, HF); default 64 MiB. */
   maxCachedBytes?: number;
+  /**
+   * Files kept open for ranged reads (local disk); default 1 024. A year of history is one group in
+   * each of 365 day files: with the handle kept, a warm read is one pread, not open + stat + read +
+   * close. Handles of files a compaction removed are closed when the next listing no longer has them.
+   */
+  maxOpenFiles?: number;
 }
 
 export interface ReadFilter {
@@ -86,6 +96,64 @@ class Lru<V> {
   }
 }
 
+interface Handle {
+  key: string;
+  file: RangeFile;
+  users: number;
+  evicted: boolean;
+}
+
+/**
+ * Open files by key, least recently used closed first; a handle in use is closed when its last
+ * reader releases it. Files are immutable, so a kept handle never reads stale bytes.
+ */
+class OpenFiles {
+  private readonly open = new Map<string, Promise<Handle>>();
+  private readonly opener: (key: string) => Promise<RangeFile>;
+  private readonly max: number;
+  constructor(opener: (key: string) => Promise<RangeFile>, max: number) {
+    this.opener = opener;
+    this.max = max;
+  }
+  async acquire(key: string): Promise<Handle> {
+    let p = this.open.get(key);
+    if (p) {
+      this.open.delete(key);
+      this.open.set(key, p);
+    } else {
+      p = this.opener(key).then((file) => ({ key, file, users: 0, evicted: false }));
+      this.open.set(key, p);
+      p.catch(() => this.open.delete(key));
+      while (this.open.size > this.max) {
+        const [k, old] = this.open.entries().next().value as [string, Promise<Handle>];
+        this.open.delete(k);
+        void old.then((h) => this.evict(h)).catch(() => {});
+      }
+    }
+    const h = await p;
+    // Evicted (and closed) while this caller waited for it: open it again.
+    if (h.evicted && h.users === 0) return this.acquire(key);
+    h.users++;
+    return h;
+  }
+  release(h: Handle): void {
+    h.users--;
+    if (h.evicted && h.users === 0) void h.file.close().catch(() => {});
+  }
+  /** Closes the handles under `prefix` whose key is no longer listed (a compaction removed it). */
+  keepOnly(prefix: string, keys: Set<string>): void {
+    for (const [k, p] of this.open)
+      if (k.startsWith(prefix) && !keys.has(k)) {
+        this.open.delete(k);
+        void p.then((h) => this.evict(h)).catch(() => {});
+      }
+  }
+  private evict(h: Handle): void {
+    h.evicted = true;
+    if (h.users === 0) void h.file.close().catch(() => {});
+  }
+}
+
 const bufferOf = (bytes: Uint8Array): AsyncBuffer => {
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   return { byteLength: ab.byteLength, slice: (s, e) => ab.slice(s, e) };
@@ -95,14 +163,38 @@ const bufferOfRange = (f: RangeFile): AsyncBuffer => ({
   slice: (s, e) => f.read(s, e ?? f.size),
 });
 
-/** Whether a row group may hold a value of `column` in `ids` (true when it has no statistics). */
-function groupMayHold(md: FileMetaData, g: number, column: string, lo: string, hi: string): boolean {
-  const chunk = md.row_groups[g]!.columns.find((c) => c.meta_data?.path_in_schema[0] === column);
-  const st = chunk?.meta_data?.statistics;
-  const min = st?.min_value;
-  const max = st?.max_value;
-  if (typeof min !== 'string' || typeof max !== 'string') return true;
-  return !(hi < min || lo > max);
+/** A footer and, per row group, its first row and its video_id range (null: no statistics). */
+interface Footer {
+  md: FileMetaData;
+  start: number[];
+  min: (string | null)[];
+  max: (string | null)[];
+}
+
+function footerOf(md: FileMetaData): Footer {
+  const f: Footer = { md, start: [], min: [], max: [] };
+  let start = 0;
+  for (const g of md.row_groups) {
+    const st = g.columns.find((c) => c.meta_data?.path_in_schema[0] === 'video_id')?.meta_data?.statistics;
+    const ok = typeof st?.min_value === 'string' && typeof st?.max_value === 'string';
+    f.start.push(start);
+    f.min.push(ok ? (st!.min_value as string) : null);
+    f.max.push(ok ? (st!.max_value as string) : null);
+    start += Number(g.num_rows);
+  }
+  f.start.push(start);
+  return f;
+}
+
+/** The row groups that may hold a video_id in [lo, hi] (all of those without statistics). */
+function groupsFor(f: Footer, lo: string, hi: string): number[] {
+  const out: number[] = [];
+  for (let g = 0; g < f.min.length; g++) {
+    const min = f.min[g] ?? null;
+    const max = f.max[g] ?? null;
+    if (min === null || max === null || !(hi < min || lo > max)) out.push(g);
+  }
+  return out;
 }
 
 /** The byte range of a row group's column chunks. */
@@ -178,17 +270,23 @@ async function readGroup(
 
 export function createVaultReader(provider: VaultProvider, opts: VaultReaderOptions = {}): VaultReader {
   const listTtl = opts.listTtlMs ?? 5000;
-  const footers = new Lru<FileMetaData>(opts.maxFooters ?? 20_000);
+  const footers = new Lru<Footer>(opts.maxFooters ?? 20_000);
   const whole = new Lru<Uint8Array>(opts.maxCachedBytes ?? 64 * 1024 * 1024, (b) => b.byteLength);
   const listings = new Map<string, { at: number; files: Promise<VaultObject[]> }>();
   const counters = { groupsRead: 0, groupsSkipped: 0 };
+  const maxOpen = provider.openRange ? (opts.maxOpenFiles ?? 1024) : 0;
+  const handles = new OpenFiles((key) => provider.openRange!(key), maxOpen);
 
   async function files(dataset: string): Promise<VaultObject[]> {
     const hit = listings.get(dataset);
     if (hit && Date.now() - hit.at < listTtl) return hit.files;
     const p = provider
       .list(`${dataset}/`)
-      .then((all) => all.filter((o) => PART_RE.test(o.key.slice(o.key.lastIndexOf('/') + 1))));
+      .then((all) => all.filter((o) => PART_RE.test(o.key.slice(o.key.lastIndexOf('/') + 1))))
+      .then((list) => {
+        handles.keepOnly(`${dataset}/`, new Set(list.map((o) => o.key)));
+        return list;
+      });
     listings.set(dataset, { at: Date.now(), files: p });
     p.catch(() => listings.delete(dataset));
     return p;
@@ -197,6 +295,10 @@ export function createVaultReader(provider: VaultProvider, opts: VaultReaderOpti
   /** The file as an AsyncBuffer, and what to release after. */
   async function open(o: VaultObject): Promise<{ file: AsyncBuffer; close(): Promise<void> }> {
     if (provider.openRange) {
+      if (maxOpen > 0) {
+        const h = await handles.acquire(o.key);
+        return { file: bufferOfRange(h.file), close: async () => handles.release(h) };
+      }
       const f = await provider.openRange(o.key);
       return { file: bufferOfRange(f), close: () => f.close() };
     }
@@ -214,29 +316,25 @@ export function createVaultReader(provider: VaultProvider, opts: VaultReaderOpti
     hi: string,
     keep: (id: string) => boolean,
   ): Promise<Record<string, unknown>[]> {
-    const md0 = footers.get(o.key);
+    const f0 = footers.get(o.key);
     // With a cached footer, a file none of whose groups can hold the id is never opened.
-    if (md0 && !md0.row_groups.some((_, g) => groupMayHold(md0, g, 'video_id', lo, hi))) {
-      counters.groupsSkipped += md0.row_groups.length;
+    if (f0 && groupsFor(f0, lo, hi).length === 0) {
+      counters.groupsSkipped += f0.min.length;
       return [];
     }
     const { file, close } = await open(o);
     try {
-      let md = md0;
-      if (!md) {
-        md = await parquetMetadataAsync(file);
-        footers.set(o.key, md);
+      let f = f0;
+      if (!f) {
+        f = footerOf(await parquetMetadataAsync(file));
+        footers.set(o.key, f);
       }
+      const groups = groupsFor(f, lo, hi);
+      counters.groupsRead += groups.length;
+      counters.groupsSkipped += f.min.length - groups.length;
       const out: Record<string, unknown>[] = [];
-      let start = 0;
-      for (let g = 0; g < md.row_groups.length; g++) {
-        const end = start + Number(md.row_groups[g]!.num_rows);
-        if (groupMayHold(md, g, 'video_id', lo, hi)) {
-          counters.groupsRead++;
-          out.push(...(await readGroup(file, md, g, start, end, keep)));
-        } else counters.groupsSkipped++;
-        start = end;
-      }
+      for (const g of groups)
+        out.push(...(await readGroup(file, f.md, g, f.start[g]!, f.start[g + 1]!, keep)));
       return out;
     } finally {
       await close();
