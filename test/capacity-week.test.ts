@@ -30,6 +30,8 @@ async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
       DISCOVERY_SHARE_TRACKING: '1',
       TRACKER_OVERLOAD_POLICY: policy,
       HYDRA_KEY_RPS: '100000',
+      // A dispatch per step: the planner models the cadence (src/capacity/capacity.ts).
+      TRACKER_DISPATCH_EVERY_S: String(STEP_MS / 1000),
     },
     simulator: { unitsQuota: QUOTA, world: WORLD },
     queues: ['tracker'],

@@ -68,7 +68,7 @@ export async function dispatchTracker(
   );
   const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
   const now = clock.now();
-  const capacity = await capacityHint(deps, now);
+  const { hint: capacity, hourlyVideos } = await capacityHint(deps, now);
   const jobs = (
     await claimJobs(pool, {
       budget,
@@ -76,7 +76,7 @@ export async function dispatchTracker(
       leaseMs: config.TRACKER_LEASE_S * 1000,
       windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
       // Held back from the slower tiers out of the units left, not the per-dispatch cap.
-      reserve: Math.max(0, budget - (units - queued) + (await hourlyReserve(pool, now))),
+      reserve: Math.max(0, budget - (units - queued) + (await hourlyReserve(pool, now, hourlyVideos))),
     })
   ).map((j) => ({ ...j, capacity }));
   for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)
@@ -102,10 +102,16 @@ export async function dispatchTracker(
  * dispatch carry: the demotion threshold and whether the pool is overloaded. A failed check is logged,
  * and the last stored state holds.
  */
-async function capacityHint(deps: AgentDeps, now: number): Promise<CapacityHint> {
+async function capacityHint(
+  deps: AgentDeps,
+  now: number,
+): Promise<{ hint: CapacityHint; hourlyVideos: number | null }> {
   await checkCapacity({ ...deps, now }).catch((err: Error) =>
     deps.log.warn({ err: err.message }, 'capacity check failed'),
   );
   const s = await readCapacityState(deps.pool);
-  return { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded };
+  return {
+    hint: { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded },
+    hourlyVideos: s.hourlyVideos ?? null,
+  };
 }
