@@ -1,3 +1,4 @@
+import { hourlyJobs } from './capacity/capacity.ts';
 import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
 import { countDueBetween, countScheduled } from './dao/packing.ts';
 import {
@@ -137,19 +138,20 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
 
 /**
  * Units the HOURLY tier will need before the tracking quota resets (next Pacific midnight), beyond the
- * polls due now: each HOURLY video is polled once an hour, 50 to a unit. Polls due within half an
- * hour of the reset can wait for it without being late (src/dataset/gaps.ts), so they are not counted.
- * The dispatcher keeps this many units from DAILY and WEEKLY: under overload, spending them on the
- * slower tiers early in the day would leave HOURLY polls waiting for the reset later. `hourlyVideos`
- * is the count the last capacity check stored (no scan per dispatch); before one, it is counted.
+ * polls due now, as the tracker packs them (src/capacity/capacity.ts hourlyJobs: a job per span of due
+ * times, more when a span's polls pass 50). Polls due within half an hour of the reset can wait for it
+ * without being late (src/dataset/gaps.ts), so they are not counted. The dispatcher keeps this many
+ * units from DAILY's and WEEKLY's own jobs: under overload, spending them on the slower tiers early in
+ * the day would leave HOURLY polls waiting for the reset later. `hourlyVideos` is the count the last
+ * capacity check stored (no scan per dispatch); before one, it is counted.
  */
 export async function hourlyReserve(
   pool: Queryable,
   now: number,
-  hourlyVideos: number | null = null,
+  opts: { hourlyVideos: number | null; spanMin: number },
 ): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
   if (ms <= 0) return 0;
-  const n = hourlyVideos ?? (await countScheduled(pool, Tier.HOURLY));
-  return Math.ceil((n * ms) / HOUR_MS / BATCH_SIZE);
+  const n = opts.hourlyVideos ?? (await countScheduled(pool, Tier.HOURLY));
+  return Math.ceil(hourlyJobs(n, opts.spanMin, ms));
 }

@@ -55,15 +55,17 @@ describe('the capacity planner', () => {
   it('models HOURLY jobs per span of due times, the slower tiers riding in their empty places', () => {
     // Dispatch every 10 s, a 2-minute window: an HOURLY job covers 5 minutes of due times.
     expect(hourlySpanMinutes(2, 10)).toBe(5);
-    // Dispatch every 10 minutes: what fell due since the last one and 2 minutes ahead.
-    expect(hourlySpanMinutes(2, 600)).toBe(12);
+    // Dispatch every 10 minutes: what fell due since the last one.
+    expect(hourlySpanMinutes(2, 600)).toBe(10);
     // 250 HOURLY videos: ~21 due in 5 minutes, one part-filled job each, 288 a day...
     expect(unitsPerDay({ HOURLY: 250, DAILY: 0, WEEKLY: 0 }, 5)).toBe(288);
     // ...whose empty places carry 8,400 DAILY polls at no extra unit; more DAILY take jobs of their own.
     expect(unitsPerDay({ HOURLY: 250, DAILY: 8_400, WEEKLY: 0 }, 5)).toBe(288);
     expect(unitsPerDay({ HOURLY: 250, DAILY: 10_400, WEEKLY: 0 }, 5)).toBe(328);
-    // A large HOURLY tier fills its jobs: 50 ids a unit.
-    expect(unitsPerDay({ HOURLY: 12_000, DAILY: 0, WEEKLY: 0 }, 5)).toBe(5_760);
+    // A large HOURLY tier fills its jobs but the last of a span: 1,000 ± 63 due a span, 22 jobs.
+    expect(unitsPerDay({ HOURLY: 12_000, DAILY: 0, WEEKLY: 0 }, 5)).toBe(6_336);
+    // A span's count varies: 45 on average (540 videos, 10-minute spans) often takes two jobs.
+    expect(unitsPerDay({ HOURLY: 270, DAILY: 0, WEEKLY: 0 }, 10)).toBe(288);
     expect(unitsPerDay({ HOURLY: 250, DAILY: 0, WEEKLY: 0 })).toBe(120);
   });
 
@@ -163,6 +165,8 @@ describe('the demote policy', () => {
     expect(nextThreshold(1.5, 0.99)).toBe(1.5);
     expect(nextThreshold(2.25, 0.5)).toBe(1.5);
     expect(nextThreshold(1.2, 0.5)).toBe(0);
+    // Below the supply, but the videos a lower threshold brings back would pass it: held.
+    expect(nextThreshold(2.25, 0.94, 0.02, 1.44)).toBe(2.25);
     expect(capacityReason('quota', { demoteBelowVph: 0, overloaded: true })).toBe('capacity');
     expect(capacityReason('quota', { demoteBelowVph: 0, overloaded: false })).toBe('quota');
     expect(capacityReason('outage', { demoteBelowVph: 0, overloaded: true })).toBe('outage');

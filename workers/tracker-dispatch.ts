@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../queues/index.ts';
 import { enqueueBulk } from '../queues/index.ts';
+import { hourlySpanMinutes } from '../src/capacity/capacity.ts';
 import { checkCapacity } from '../src/capacity/check.ts';
 import type { CapacityHint } from '../src/capacity/overload.ts';
-import { pacificDay } from '../src/clock.ts';
+import { MINUTE_MS, pacificDay } from '../src/clock.ts';
 import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
 import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
+import { Tier } from '../src/tiers.ts';
 import { claimJobs, hourlyReserve } from '../src/tracker-jobs.ts';
+import { packWindowMs } from '../src/tracker-packing.ts';
 import type { AgentDeps } from './deps.ts';
 
 const CLAIM_CHUNK = 500; // jobs per addBulk
@@ -76,7 +79,18 @@ export async function dispatchTracker(
       leaseMs: config.TRACKER_LEASE_S * 1000,
       windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
       // Held back from the slower tiers out of the units left, not the per-dispatch cap.
-      reserve: Math.max(0, budget - (units - queued) + (await hourlyReserve(pool, now, hourlyVideos))),
+      reserve: Math.max(
+        0,
+        budget -
+          (units - queued) +
+          (await hourlyReserve(pool, now, {
+            hourlyVideos,
+            spanMin: hourlySpanMinutes(
+              packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
+              config.TRACKER_DISPATCH_EVERY_S,
+            ),
+          })),
+      ),
     })
   ).map((j) => ({ ...j, capacity }));
   for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)

@@ -54,6 +54,8 @@ export interface CapacityInput {
 export interface CapacityPlan {
   day: string;
   pool: CapacityInput['pool'];
+  /** Minutes of HOURLY due times one job covers (the packing model's span), when known. */
+  hourlySpanMin?: number;
   idsPerUnit: number;
   idsPerUnitMeasured: boolean;
   arrivalsPerDay: number;
@@ -116,10 +118,23 @@ const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** di
 /**
  * Minutes of HOURLY due times one tracker job covers: a part-filled job waits until its first video is
  * the packing window late and takes the videos due up to the window ahead (2·window + 1 minutes), or,
- * when dispatches are further apart, what fell due since the last one plus the window ahead.
+ * when dispatches are further apart, what fell due since the last one (the dispatch interval).
  */
 export function hourlySpanMinutes(windowMin: number, dispatchEveryS: number): number {
-  return Math.max(dispatchEveryS / 60 + windowMin, 2 * windowMin + 1);
+  return Math.max(dispatchEveryS / 60, 2 * windowMin + 1);
+}
+
+/**
+ * HOURLY jobs over `ms` with `hourly` videos: one per span, or more when a span's polls pass 50. The
+ * polls due in a span vary from one span to the next (due times follow publication times), so a span
+ * is sized at its mean plus two standard deviations (Poisson): on average 45 a span takes two jobs
+ * often enough to count.
+ */
+export function hourlyJobs(hourly: number, spanMin: number, ms: number): number {
+  if (hourly <= 0) return 0;
+  const perSpan = (hourly * spanMin) / 60;
+  const high = perSpan + 2 * Math.sqrt(perSpan);
+  return (ms / (spanMin * 60_000)) * Math.ceil(high / IDS_PER_CALL - 1e-9);
 }
 
 /**
@@ -131,9 +146,7 @@ export function hourlySpanMinutes(windowMin: number, dispatchEveryS: number): nu
 export function unitsPerDay(tiers: TierCounts, spanMin?: number): number {
   const polls = pollsPerDay(tiers).total;
   if (!spanMin || tiers.HOURLY <= 0) return polls / IDS_PER_CALL;
-  const perSpan = (tiers.HOURLY * spanMin) / 60;
-  const hourlyJobs = (1440 / spanMin) * Math.ceil(perSpan / IDS_PER_CALL - 1e-9);
-  return Math.max(hourlyJobs, polls / IDS_PER_CALL);
+  return Math.max(hourlyJobs(tiers.HOURLY, spanMin, DAY_MS), polls / IDS_PER_CALL);
 }
 
 export function planCapacity(input: CapacityInput): CapacityPlan {
@@ -165,6 +178,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   return {
     day: pacificDay(input.now),
     pool: input.pool,
+    ...(input.hourlySpanMin ? { hourlySpanMin: round(input.hourlySpanMin, 2) } : {}),
     idsPerUnit: round(ipu, 2),
     idsPerUnitMeasured: input.idsPerUnit !== null,
     arrivalsPerDay: round(input.arrivalsPerDay),
