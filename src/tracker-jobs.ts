@@ -1,6 +1,6 @@
 import { hourlyJobs } from './capacity/capacity.ts';
 import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
-import { countDueBetween, countScheduled } from './dao/packing.ts';
+import { countScheduled } from './dao/packing.ts';
 import {
   BATCH_SIZE,
   type ClaimedBatch,
@@ -28,7 +28,7 @@ const CLAIM_CHUNK = 500; // schedule batches per statement
  * `budget` of them, HOURLY before DAILY before WEEKLY. Per tier: the due batches are cut into jobs of
  * 50 after the part-filled job the faster tier left; the last part-filled job is filled with the tier's
  * videos due within its packing window; when it is still part-filled, none of its polls is yet the
- * window late and a later dispatch could fill it, it is given back unclaimed; otherwise the next tier
+ * window late and a dispatch comes before it is, it is given back unclaimed; otherwise the next tier
  * fills it (its due videos first). So every unit carries 50 ids while any tier has videos due, and a
  * slow tier's polls ride in the places a fast one leaves, at no extra unit.
  *
@@ -38,7 +38,15 @@ const CLAIM_CHUNK = 500; // schedule batches per statement
  */
 export async function claimJobs(
   pool: Queryable,
-  opts: { budget: number; now: number; leaseMs: number; windowFraction: number; reserve?: number },
+  opts: {
+    budget: number;
+    now: number;
+    leaseMs: number;
+    windowFraction: number;
+    reserve?: number;
+    /** How far apart dispatches are (TRACKER_DISPATCH_EVERY_S): a job is held only for a later one. */
+    dispatchEveryMs?: number;
+  },
 ): Promise<TrackerJob[]> {
   const { now, leaseMs } = opts;
   const windowOf = (tier: number) => packWindowMs(tier, opts.windowFraction);
@@ -82,7 +90,7 @@ export async function claimJobs(
     const tail = jobs.at(-1);
     if (tail && jobSize(tail) < BATCH_SIZE) {
       jobs.pop();
-      if (await worthHolding(pool, tail, now, windowOf)) given.push(tail);
+      if (worthHolding(tail, now, windowOf, opts.dispatchEveryMs ?? 0)) given.push(tail);
       else carried = tail;
     }
     done.push(...jobs);
@@ -102,25 +110,18 @@ export async function claimJobs(
 
 /**
  * Whether a part-filled job is worth giving back for a later dispatch: none of its polls is yet its
- * tier's window late (shouldHold), and videos of its tier fall due before its hold runs out (a later
- * dispatch could add them). A job no later dispatch can add to goes now: holding it would only make
- * its polls late (a watchlist polled all at once, or dispatches further apart than the window).
+ * tier's window late (holdUntil), and a dispatch comes before the hold runs out (`everyMs` apart), to
+ * add what falls due or arrives meanwhile. When dispatches are further apart than the window, no later
+ * dispatch can add to it: holding it would only make its polls late.
  */
-async function worthHolding(
-  pool: Queryable,
+function worthHolding(
   job: Piece[],
   now: number,
   windowOf: (tier: number) => number,
-): Promise<boolean> {
+  everyMs: number,
+): boolean {
   const until = holdUntil(job, windowOf);
-  if (until === null || now >= until) return false;
-  const tier = job[0]!.batch.tier;
-  const later = await countDueBetween(pool, {
-    tier,
-    afterMin: toEpochMinutes(now + windowOf(tier)),
-    byMin: toEpochMinutes(until + windowOf(tier)),
-  });
-  return later > 0;
+  return until !== null && now + everyMs <= until;
 }
 
 /** A job from its pieces: a piece after a split point belongs to the split's new batch. */

@@ -51,6 +51,8 @@ beforeAll(async () => {
       HUNTER_MAX_PAGES: '2',
       SNOWBALL_PER_PARENT: '0',
       VAULT_FLUSH_INTERVAL_S: '100000000',
+      // One dispatch per simulated hour: a part-filled job is then not held back for a later one.
+      TRACKER_DISPATCH_EVERY_S: '3600',
     },
     simulator: { world: { videosPerDay: 1500, historyDays: 20, deletedFraction: 0, privateFraction: 0 } },
   });

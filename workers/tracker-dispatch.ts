@@ -78,6 +78,7 @@ export async function dispatchTracker(
       now,
       leaseMs: config.TRACKER_LEASE_S * 1000,
       windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
+      dispatchEveryMs: config.TRACKER_DISPATCH_EVERY_S * 1000,
       // Held back from the slower tiers out of the units left, not the per-dispatch cap.
       reserve: Math.max(
         0,
