@@ -107,8 +107,8 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay, plan, vph }));
     // The goals are no HOURLY poll late for want of quota and >= 99% of the units spent every
     // day. Measured (only HOURLY demoted, the need modelled on how the tracker packs, the threshold
-    // lowered only when the videos it brings back still fit): 191 units on day 0 (the threshold rises
-    // from 0), 200 every day after; HOURLY late only in the last 1-3 hours of days 2-6 (58-234 polls
+    // lowered only when the videos it brings back still fit): 188-191 units on day 0 (the threshold rises
+    // from 0), 200 every day after; HOURLY late only in the last 1-3 hours of days 2-6 (58-235 polls
     // a day, ~1-4%), never before hour 21. The planner's need (148 units) stays below what the
     // simulator charged (200: calls carry ~31 ids, the slower tiers too thin to fill HOURLY's jobs in
     // this scaled-down world). Both goals and the planner's 5% are open (see notes/h16.md).
