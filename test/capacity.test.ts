@@ -1,6 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planCapacity, pollsPerDay, tiersByAge, unitsPerArrival } from '../src/capacity/capacity.ts';
+import {
+  hourlySpanMinutes,
+  planCapacity,
+  pollsPerDay,
+  tiersByAge,
+  unitsPerArrival,
+  unitsPerDay,
+} from '../src/capacity/capacity.ts';
 import { capacityReason, nextThreshold, overloadTier } from '../src/capacity/overload.ts';
 import { DAY_MS, HOUR_MS } from '../src/clock.ts';
 import type { ClaimedBatch } from '../src/dao/watchlist.ts';
@@ -39,10 +46,27 @@ describe('the capacity planner', () => {
     expect(p.availableUnits).toBe(10_000);
     expect(p.headroomUnits).toBe(9_930);
     expect(p.load).toBe(0.007);
-    // At 28 ids per unit (half-empty calls) the same watchlist needs 125 units.
+    // The need follows how the tracker packs, not the measured ids per unit (shown only).
     expect(
       planCapacity({ ...base, idsPerUnit: 28, tiers: p.tiers, ageDays: [], arrivalsPerDay: 0 }).neededUnits,
-    ).toBe(125);
+    ).toBe(70);
+  });
+
+  it('models HOURLY jobs per span of due times, the slower tiers riding in their empty places', () => {
+    // Dispatch every 10 s, a 2-minute window: an HOURLY job covers 5 minutes of due times.
+    expect(hourlySpanMinutes(2, 10)).toBe(5);
+    // Dispatch every 10 minutes: what fell due since the last one.
+    expect(hourlySpanMinutes(2, 600)).toBe(10);
+    // 250 HOURLY videos: ~21 due in 5 minutes, one part-filled job each, 288 a day...
+    expect(unitsPerDay({ HOURLY: 250, DAILY: 0, WEEKLY: 0 }, 5)).toBe(288);
+    // ...whose empty places carry 8,400 DAILY polls at no extra unit; more DAILY take jobs of their own.
+    expect(unitsPerDay({ HOURLY: 250, DAILY: 8_400, WEEKLY: 0 }, 5)).toBe(288);
+    expect(unitsPerDay({ HOURLY: 250, DAILY: 10_400, WEEKLY: 0 }, 5)).toBe(328);
+    // A large HOURLY tier fills its jobs but the last of a span: 1,000 ± 63 due a span, 22 jobs.
+    expect(unitsPerDay({ HOURLY: 12_000, DAILY: 0, WEEKLY: 0 }, 5)).toBe(6_336);
+    // A span's count varies: 45 on average (540 videos, 10-minute spans) often takes two jobs.
+    expect(unitsPerDay({ HOURLY: 270, DAILY: 0, WEEKLY: 0 }, 10)).toBe(288);
+    expect(unitsPerDay({ HOURLY: 250, DAILY: 0, WEEKLY: 0 })).toBe(120);
   });
 
   it('prices a new video a day on the full tier policy (DESIGN.md: about 2.5 units a day)', () => {
@@ -127,11 +151,9 @@ describe('the demote policy', () => {
       tier: Tier.HOURLY,
       event: 'capacity_restored',
     });
-    expect(decide(Tier.DAILY, Tier.DAILY, 0.1, 10)).toMatchObject({
-      tier: Tier.WEEKLY,
-      event: 'capacity_demoted',
-    });
-    // WEEKLY is the slowest tier; an unknown rate (a first poll) is never demoted.
+    // Only HOURLY videos are demoted (they are where the units go); WEEKLY is the slowest tier; an
+    // unknown rate (a first poll) is never demoted.
+    expect(decide(Tier.DAILY, Tier.DAILY, 0.1, 10)).toMatchObject({ tier: Tier.DAILY, event: null });
     expect(decide(Tier.WEEKLY, Tier.WEEKLY, 0, 10)).toMatchObject({ tier: Tier.WEEKLY, event: null });
     expect(decide(Tier.HOURLY, Tier.HOURLY, null, 10)).toMatchObject({ tier: Tier.HOURLY, event: null });
   });
@@ -143,6 +165,8 @@ describe('the demote policy', () => {
     expect(nextThreshold(1.5, 0.99)).toBe(1.5);
     expect(nextThreshold(2.25, 0.5)).toBe(1.5);
     expect(nextThreshold(1.2, 0.5)).toBe(0);
+    // Below the supply, but the videos a lower threshold brings back would pass it: held.
+    expect(nextThreshold(2.25, 0.94, 0.02, 1.44)).toBe(2.25);
     expect(capacityReason('quota', { demoteBelowVph: 0, overloaded: true })).toBe('capacity');
     expect(capacityReason('quota', { demoteBelowVph: 0, overloaded: false })).toBe('quota');
     expect(capacityReason('outage', { demoteBelowVph: 0, overloaded: true })).toBe('outage');
@@ -210,12 +234,13 @@ describe('GET /api/capacity and pleiades capacity', () => {
     expect(r.status).toBe(200);
     const v = await r.json();
     expect(v.policy).toBe('demote');
-    // 250 HOURLY videos: 6,000 polls a day, 120 units at 50 ids each, from 100 units (all tracking's:
-    // the pool has no other route).
+    // 250 HOURLY videos: 6,000 polls a day, ~21 due in each 5 minutes an HOURLY job covers at the
+    // shipped cadence and window: 288 part-filled jobs a day, from 100 units (all tracking's: the pool
+    // has no other route).
     expect(v.plan).toMatchObject({
       pool: { name: 'tracking', keys: 1, usableKeys: 1 },
       tiers: { HOURLY: 250, DAILY: 0, WEEKLY: 0 },
-      neededUnits: 120,
+      neededUnits: 288,
       exceedsInDays: 0,
       arrivalsPerDay: 250,
     });
@@ -254,11 +279,11 @@ describe('GET /api/capacity and pleiades capacity', () => {
       spawnSync(process.execPath, ['app/cli/main.ts', 'capacity', ...args], { env, encoding: 'utf8' });
     const table = cli();
     expect(table.status, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/needed units\/day\s+120\n/);
+    expect(table.stdout).toMatch(/needed units\/day\s+288\n/);
     expect(table.stdout).toMatch(/short in\s+0 days/);
     const json = cli('--json');
     expect(json.status, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout).plan.neededUnits).toBe(120);
+    expect(JSON.parse(json.stdout).plan.neededUnits).toBe(288);
     const unknown = cli('--pool', 'nope');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/pool: unknown key pool "nope"/);

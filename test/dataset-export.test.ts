@@ -51,10 +51,8 @@ beforeAll(async () => {
       HUNTER_MAX_PAGES: '2',
       SNOWBALL_PER_PARENT: '0',
       VAULT_FLUSH_INTERVAL_S: '100000000',
-      // One dispatch per simulated hour, where the real dispatcher runs every 10 s: a part-filled job
-      // held back until it is the packing window late would wait a whole hour, and whichever videos
-      // fell in it (the hidden-likes one at times) would miss an hourly snapshot.
-      TRACKER_PACK_WINDOW_PCT: '0',
+      // One dispatch per simulated hour: a part-filled job is then not held back for a later one.
+      TRACKER_DISPATCH_EVERY_S: '3600',
     },
     simulator: { world: { videosPerDay: 1500, historyDays: 20, deletedFraction: 0, privateFraction: 0 } },
   });

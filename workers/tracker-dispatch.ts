@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../queues/index.ts';
 import { enqueueBulk } from '../queues/index.ts';
+import { hourlySpanMinutes } from '../src/capacity/capacity.ts';
 import { checkCapacity } from '../src/capacity/check.ts';
 import type { CapacityHint } from '../src/capacity/overload.ts';
-import { pacificDay } from '../src/clock.ts';
+import { MINUTE_MS, pacificDay } from '../src/clock.ts';
 import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
 import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
+import { Tier } from '../src/tiers.ts';
 import { claimJobs, hourlyReserve } from '../src/tracker-jobs.ts';
+import { packWindowMs } from '../src/tracker-packing.ts';
 import type { AgentDeps } from './deps.ts';
 
 const CLAIM_CHUNK = 500; // jobs per addBulk
@@ -68,15 +71,27 @@ export async function dispatchTracker(
   );
   const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
   const now = clock.now();
-  const capacity = await capacityHint(deps, now);
+  const { hint: capacity, hourlyVideos } = await capacityHint(deps, now);
   const jobs = (
     await claimJobs(pool, {
       budget,
       now,
       leaseMs: config.TRACKER_LEASE_S * 1000,
       windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
+      dispatchEveryMs: config.TRACKER_DISPATCH_EVERY_S * 1000,
       // Held back from the slower tiers out of the units left, not the per-dispatch cap.
-      reserve: Math.max(0, budget - (units - queued) + (await hourlyReserve(pool, now))),
+      reserve: Math.max(
+        0,
+        budget -
+          (units - queued) +
+          (await hourlyReserve(pool, now, {
+            hourlyVideos,
+            spanMin: hourlySpanMinutes(
+              packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
+              config.TRACKER_DISPATCH_EVERY_S,
+            ),
+          })),
+      ),
     })
   ).map((j) => ({ ...j, capacity }));
   for (let i = 0; i < jobs.length; i += CLAIM_CHUNK)
@@ -102,10 +117,16 @@ export async function dispatchTracker(
  * dispatch carry: the demotion threshold and whether the pool is overloaded. A failed check is logged,
  * and the last stored state holds.
  */
-async function capacityHint(deps: AgentDeps, now: number): Promise<CapacityHint> {
+async function capacityHint(
+  deps: AgentDeps,
+  now: number,
+): Promise<{ hint: CapacityHint; hourlyVideos: number | null }> {
   await checkCapacity({ ...deps, now }).catch((err: Error) =>
     deps.log.warn({ err: err.message }, 'capacity check failed'),
   );
   const s = await readCapacityState(deps.pool);
-  return { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded };
+  return {
+    hint: { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded },
+    hourlyVideos: s.hourlyVideos ?? null,
+  };
 }

@@ -1,11 +1,12 @@
-import { DAY_MS, HOUR_MS, pacificDay, toEpochMinutes } from '../clock.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, pacificDay, toEpochMinutes } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { dispatchedOn, watchlistAgeDays } from '../dao/capacity.ts';
 import { countWatchlistByTier } from '../dao/watchlist.ts';
 import type { Queryable } from '../db/pool.ts';
 import { currentBudget, type QuotaSource } from '../discovery/budget.ts';
 import { ValidationError } from '../errors/index.ts';
-import { policyFromConfig, type TierPolicy } from '../tiers.ts';
+import { policyFromConfig, Tier, type TierPolicy } from '../tiers.ts';
+import { packWindowMs } from '../tracker-packing.ts';
 
 /**
  * The capacity planner: what the watchlist needs per Pacific quota day, what the key pool supplies, and
@@ -41,13 +42,20 @@ export interface CapacityInput {
   /** New videos a day (measured). */
   arrivalsPerDay: number;
   policy: TierPolicy;
-  /** Measured ids per videos.list unit (≤ 50); null before any call: 50 is assumed. */
+  /** Measured ids per videos.list unit (≤ 50); null before any call: 50 is assumed. Shown only. */
   idsPerUnit: number | null;
+  /**
+   * Minutes of HOURLY due times one tracker job covers (hourlySpanMinutes); absent: HOURLY jobs are
+   * assumed full.
+   */
+  hourlySpanMin?: number;
 }
 
 export interface CapacityPlan {
   day: string;
   pool: CapacityInput['pool'];
+  /** Minutes of HOURLY due times one job covers (the packing model's span), when known. */
+  hourlySpanMin?: number;
   idsPerUnit: number;
   idsPerUnitMeasured: boolean;
   arrivalsPerDay: number;
@@ -107,26 +115,70 @@ export function unitsPerArrival(
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/**
+ * Minutes of HOURLY due times one tracker job covers: a part-filled job waits until its first video is
+ * the packing window late and takes the videos due up to the window ahead (2·window + 1 minutes), or,
+ * when dispatches are further apart, what fell due since the last one (the dispatch interval).
+ */
+export function hourlySpanMinutes(windowMin: number, dispatchEveryS: number): number {
+  return Math.max(dispatchEveryS / 60, 2 * windowMin + 1);
+}
+
+/**
+ * HOURLY jobs over `ms` with `hourly` videos: one per span, or more when a span's polls pass 50. The
+ * polls due in a span vary from one span to the next (due times follow publication times), so a span
+ * is sized at its mean plus two standard deviations (Poisson): on average 45 a span takes two jobs
+ * often enough to count.
+ */
+export function hourlyJobs(hourly: number, spanMin: number, ms: number): number {
+  if (hourly <= 0) return 0;
+  const perSpan = (hourly * spanMin) / 60;
+  const high = perSpan + 2 * Math.sqrt(perSpan);
+  return (ms / (spanMin * 60_000)) * Math.ceil(high / IDS_PER_CALL - 1e-9);
+}
+
+/**
+ * Units a day a watchlist takes the way the tracker spends them (src/tracker-jobs.ts): HOURLY's polls
+ * are cut into jobs per span of due times (a job covers at most `spanMin` minutes, so a small HOURLY
+ * tier leaves places empty); the DAILY and WEEKLY polls ride in those places first, and take full jobs
+ * of 50 for the rest. So: the HOURLY jobs, or all polls at 50 ids a unit, whichever is more.
+ */
+export function unitsPerDay(tiers: TierCounts, spanMin?: number): number {
+  const polls = pollsPerDay(tiers).total;
+  if (!spanMin || tiers.HOURLY <= 0) return polls / IDS_PER_CALL;
+  return Math.max(hourlyJobs(tiers.HOURLY, spanMin, DAY_MS), polls / IDS_PER_CALL);
+}
+
 export function planCapacity(input: CapacityInput): CapacityPlan {
   const ipu = Math.min(IDS_PER_CALL, Math.max(1, input.idsPerUnit ?? IDS_PER_CALL));
   const polls = pollsPerDay(input.tiers);
-  const neededUnits = polls.total / ipu;
+  // The need is modelled on how the tracker packs (unitsPerDay), not on the measured ids per unit:
+  // under overload that measure follows the controller, and would confirm whatever it did.
+  const neededUnits = unitsPerDay(input.tiers, input.hourlySpanMin);
   const available = input.trackingUnits;
   // The projection follows the age rule; velocity rules and demotions are carried by the ratio of the
-  // real need to the age rule's need today.
-  const byAgeNow = pollsPerDay(tiersByAge(input.ageDays, input.policy)).total;
-  const ratio = byAgeNow > 0 ? polls.total / byAgeNow : 1;
-  const projection = Array.from({ length: PROJECTION_DAYS + 1 }, (_, d) =>
-    d === 0
-      ? neededUnits
-      : (pollsPerDay(tiersByAge(input.ageDays, input.policy, d, input.arrivalsPerDay)).total * ratio) / ipu,
-  );
+  // real tier sizes to the age rule's today.
+  const byAgeNow = tiersByAge(input.ageDays, input.policy);
+  const scale = (now: number, byAge: number) => (byAge > 0 ? now / byAge : 1);
+  const projection = Array.from({ length: PROJECTION_DAYS + 1 }, (_, d) => {
+    if (d === 0) return neededUnits;
+    const t = tiersByAge(input.ageDays, input.policy, d, input.arrivalsPerDay);
+    return unitsPerDay(
+      {
+        HOURLY: t.HOURLY * scale(input.tiers.HOURLY, byAgeNow.HOURLY),
+        DAILY: t.DAILY * scale(input.tiers.DAILY, byAgeNow.DAILY),
+        WEEKLY: t.WEEKLY * scale(input.tiers.WEEKLY, byAgeNow.WEEKLY),
+      },
+      input.hourlySpanMin,
+    );
+  });
   const first = projection.findIndex((u) => u > available);
-  const perArrival = unitsPerArrival(input.policy, ipu);
+  const perArrival = unitsPerArrival(input.policy, IDS_PER_CALL);
   const worstHeadroom = Math.min(...projection.map((u) => available - u));
   return {
     day: pacificDay(input.now),
     pool: input.pool,
+    ...(input.hourlySpanMin ? { hourlySpanMin: round(input.hourlySpanMin, 2) } : {}),
     idsPerUnit: round(ipu, 2),
     idsPerUnitMeasured: input.idsPerUnit !== null,
     arrivalsPerDay: round(input.arrivalsPerDay),
@@ -210,5 +262,9 @@ export async function readCapacity(deps: {
     arrivalsPerDay: Math.max(ageDays[0] ?? 0, ageDays[1] ?? 0),
     policy: policyFromConfig(config),
     idsPerUnit: ipu,
+    hourlySpanMin: hourlySpanMinutes(
+      packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
+      config.TRACKER_DISPATCH_EVERY_S,
+    ),
   });
 }

@@ -2,7 +2,7 @@ import type { Config } from '../config/index.ts';
 import { claimCapacityCheck, writeCapacityState } from '../dao/capacity.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { QuotaSource } from '../discovery/budget.ts';
-import { type CapacityPlan, readCapacity } from './capacity.ts';
+import { type CapacityPlan, readCapacity, unitsPerDay } from './capacity.ts';
 import { nextThreshold } from './overload.ts';
 
 /** How often (at most) the capacity check runs: once the HOURLY tier has turned over, an hour. */
@@ -28,7 +28,7 @@ export async function checkCapacity(deps: {
   if (!plan) return null;
   const demoteBelowVph =
     config.TRACKER_OVERLOAD_POLICY === 'demote'
-      ? nextThreshold(turn.demoteBelowVph, plan.load ?? Infinity)
+      ? nextThreshold(turn.demoteBelowVph, plan.load ?? Infinity, 0.02, restoredLoad(plan))
       : 0;
   await writeCapacityState(pool, {
     demoteBelowVph,
@@ -48,4 +48,12 @@ export async function checkCapacity(deps: {
       },
     ]);
   return plan;
+}
+
+/** The load with a quarter more HOURLY videos (taken from DAILY): what lowering the threshold risks. */
+function restoredLoad(plan: CapacityPlan): number {
+  if (plan.availableUnits <= 0) return Infinity;
+  const back = Math.min(plan.tiers.DAILY, Math.ceil(plan.tiers.HOURLY / 4));
+  const tiers = { ...plan.tiers, HOURLY: plan.tiers.HOURLY + back, DAILY: plan.tiers.DAILY - back };
+  return unitsPerDay(tiers, plan.hourlySpanMin) / plan.availableUnits;
 }

@@ -4,9 +4,12 @@ import { TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode, type TierName } from
 
 /**
  * Graceful overload (docs/dataset.md, "Overload policies"). Under `demote`, the capacity check
- * (src/capacity/check.ts) keeps a velocity threshold: a video gaining fewer views an hour than it is
- * polled one tier slower than its policy says (HOURLY → DAILY, DAILY → WEEKLY), until the need fits
- * the supply. Deterministic (the same rate and threshold give the same tier) and with hysteresis: a
+ * (src/capacity/check.ts) keeps a velocity threshold: an HOURLY video gaining fewer views an hour
+ * than it is polled DAILY, until the need fits the supply. Only HOURLY videos are demoted: they are
+ * where the units go (24 polls a day against one), and they are polled again within the hour, so
+ * the controller sees the effect of a threshold at its next check; a DAILY video would change tier
+ * only at its next daily poll, and the threshold would overshoot. DAILY and WEEKLY polls ride in the
+ * places HOURLY jobs leave (src/tracker-jobs.ts), so the pool stays spent on full calls. Deterministic (the same rate and threshold give the same tier) and with hysteresis: a
  * demoted video comes back only at twice the threshold, or when the threshold falls (keys added,
  * quota freed), so a rate near the threshold does not flip its tier at every poll.
  */
@@ -44,7 +47,7 @@ export function overloadTier(o: {
   const { normal, previous, viewsPerHour: vph, demoteBelowVph: t } = o;
   const slower = (normal + 1) as TierCode;
   const wasDemoted = previous === slower;
-  const demote = t > 0 && normal < Tier.WEEKLY && vph !== null && (wasDemoted ? vph < 2 * t : vph < t);
+  const demote = t > 0 && normal === Tier.HOURLY && vph !== null && (wasDemoted ? vph < 2 * t : vph < t);
   const tier = demote ? slower : normal;
   const nextAt = Math.ceil((o.now + interval(tier)) / MINUTE_MS) * MINUTE_MS;
   const name = (x: TierCode) => TIER_NAMES[x];
@@ -55,7 +58,7 @@ export function overloadTier(o: {
       event: 'capacity_demoted',
       detail: `${name(normal)}→${name(tier)}: ${round(vph)} views/h below ${round(t)}`,
     };
-  if (!demote && wasDemoted && normal < Tier.WEEKLY)
+  if (!demote && wasDemoted && normal === Tier.HOURLY)
     return { tier, nextAt, event: 'capacity_restored', detail: `${name(previous)}→${name(normal)}` };
   return { tier, nextAt, event: null, detail: null };
 }
@@ -69,11 +72,14 @@ export const capacityReason = (reason: GapReason, hint: CapacityHint | undefined
 /**
  * The controller's next threshold. It keeps the pool just saturated: up (×1.5, from 1 view/h) while
  * the need exceeds the supply by more than `band`, down (÷1.5, to 0 under 1) once the need is below
- * the supply by more than `band`; unchanged in between (hysteresis). A pool spent to the last units is
- * the point: the overflow is the slowest tiers' polls waiting a little, never HOURLY's.
+ * the supply by more than `band` and would still fit with the videos a lower threshold brings back
+ * (`restoredLoad`: the load with a quarter more HOURLY videos); unchanged in between (hysteresis). The
+ * need is a step function of the HOURLY tier (a job per span of due times: src/capacity/capacity.ts),
+ * so lowering on the load alone would bring back enough videos to pass the next step, and the
+ * threshold would swing every hour with HOURLY polls late on the way up.
  */
-export function nextThreshold(current: number, load: number, band = 0.02): number {
+export function nextThreshold(current: number, load: number, band = 0.02, restoredLoad = load): number {
   if (load > 1 + band) return current > 0 ? current * 1.5 : 1;
-  if (load < 1 - band && current > 0) return current / 1.5 < 1 ? 0 : current / 1.5;
+  if (load < 1 - band && restoredLoad <= 1 && current > 0) return current / 1.5 < 1 ? 0 : current / 1.5;
   return current;
 }

@@ -30,17 +30,21 @@ export interface CapacityState {
   demoteBelowVph: number;
   overloaded: boolean;
   checkedAt: number | null;
+  /** HOURLY videos at the last check (null before one). */
+  hourlyVideos?: number | null;
 }
 
 export async function readCapacityState(db: Queryable): Promise<CapacityState> {
   const r = await db.query(
-    'SELECT demote_below_vph, overloaded, checked_at FROM capacity_state WHERE id = 1',
+    `SELECT demote_below_vph, overloaded, checked_at, (plan->'tiers'->>'HOURLY')::int AS hourly
+     FROM capacity_state WHERE id = 1`,
   );
   const x = r.rows[0];
   return {
     demoteBelowVph: x ? Number(x.demote_below_vph) : 0,
     overloaded: x?.overloaded ?? false,
     checkedAt: x?.checked_at ? +x.checked_at : null,
+    hourlyVideos: x?.hourly ?? null,
   };
 }
 

@@ -1,0 +1,10 @@
+import type { Queryable } from '../db/pool.ts';
+
+/** Videos of `tier` in the schedule (claimed or not): one index range on (tier, due_min). */
+export async function countScheduled(db: Queryable, tier: number): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    'SELECT coalesce(sum(cardinality(video_ids)), 0)::int AS n FROM watchlist_schedule WHERE tier = $1',
+    [tier],
+  );
+  return r.rows[0]?.n ?? 0;
+}
