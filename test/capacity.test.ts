@@ -124,9 +124,10 @@ describe('the capacity planner', () => {
 });
 
 describe('the demote policy', () => {
-  const decide = (normal: number, previous: number, vph: number | null, t: number) =>
+  const decide = (normal: number, previous: number, vph: number | null, t: number, ageTier = normal) =>
     overloadTier({
       normal: normal as 0,
+      ageTier: ageTier as 0,
       previous: previous as 0,
       viewsPerHour: vph,
       demoteBelowVph: t,
@@ -156,6 +157,16 @@ describe('the demote policy', () => {
     expect(decide(Tier.DAILY, Tier.DAILY, 0.1, 10)).toMatchObject({ tier: Tier.DAILY, event: null });
     expect(decide(Tier.WEEKLY, Tier.WEEKLY, 0, 10)).toMatchObject({ tier: Tier.WEEKLY, event: null });
     expect(decide(Tier.HOURLY, Tier.HOURLY, null, 10)).toMatchObject({ tier: Tier.HOURLY, event: null });
+    // An older video the velocity rules lift from DAILY to HOURLY was not demoted: no restore, and it is
+    // not demoted either (it grows far faster than any threshold).
+    expect(decide(Tier.HOURLY, Tier.DAILY, 1500, 0, Tier.DAILY)).toMatchObject({
+      tier: Tier.HOURLY,
+      event: null,
+    });
+    expect(decide(Tier.HOURLY, Tier.DAILY, 1500, 10, Tier.DAILY)).toMatchObject({
+      tier: Tier.HOURLY,
+      event: null,
+    });
   });
 
   it('raises the threshold while overloaded, lowers it once the need fits, holds it in between', () => {

@@ -9,7 +9,7 @@ import { AllKeysExhaustedError } from '../src/errors/index.ts';
 import { classify } from '../src/hydra/classify.ts';
 import { noteSpentTrackingQuota } from '../src/observations/incidents.ts';
 import { type Observation, observe, UNKNOWN, viewsGained } from '../src/observations/observation.ts';
-import { nextTrack, TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode } from '../src/tiers.ts';
+import { nextTrack, TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode, tierForAge } from '../src/tiers.ts';
 import { TRACKER_SIGNALS, withCadence } from '../src/tracker/registry.ts';
 import type { Visit } from '../src/tracker/signal.ts';
 import { toCount, type VideoPart } from '../src/youtube/client.ts';
@@ -115,6 +115,7 @@ function schedule(
     // Under the `demote` overload policy, the slowest videos move a tier down while the pool is short.
     const tiered = overloadTier({
       normal: normal.tier,
+      ageTier: tierForAge(now - v.publishedMin * MINUTE_MS, deps.policy),
       previous: v.tier as TierCode,
       viewsPerHour,
       demoteBelowVph: job.capacity?.demoteBelowVph ?? 0,

@@ -34,11 +34,17 @@ export interface TierDecision {
 const interval = (tier: TierCode) => TIER_INTERVAL_MS[TIER_NAMES[tier] as Exclude<TierName, 'GONE'>];
 
 /**
- * The tier after a poll, given the policy's tier (`normal`), the tier the video was polled in, its rate
- * (null: unknown, never demoted) and the threshold.
+ * The tier after a poll, given the policy's tier (`normal`), the tier its age alone gives (`ageTier`),
+ * the tier the video was polled in, its rate (null: unknown, never demoted) and the threshold.
+ *
+ * Only videos HOURLY by age are demoted, so that a DAILY poll of one of them can only be a demotion: an
+ * older video the velocity rules lift from DAILY to HOURLY was in DAILY by age, and its lift is not a
+ * capacity restore (it was recorded as one before). Those videos grow at half TIER_VELOCITY_HOURLY_VPH or
+ * more, far above any threshold a saturated pool reaches.
  */
 export function overloadTier(o: {
   normal: TierCode;
+  ageTier: TierCode;
   previous: TierCode;
   viewsPerHour: number | null;
   demoteBelowVph: number;
@@ -46,8 +52,9 @@ export function overloadTier(o: {
 }): TierDecision {
   const { normal, previous, viewsPerHour: vph, demoteBelowVph: t } = o;
   const slower = (normal + 1) as TierCode;
-  const wasDemoted = previous === slower;
-  const demote = t > 0 && normal === Tier.HOURLY && vph !== null && (wasDemoted ? vph < 2 * t : vph < t);
+  const young = normal === Tier.HOURLY && o.ageTier === Tier.HOURLY;
+  const wasDemoted = young && previous === slower;
+  const demote = t > 0 && young && vph !== null && (wasDemoted ? vph < 2 * t : vph < t);
   const tier = demote ? slower : normal;
   const nextAt = Math.ceil((o.now + interval(tier)) / MINUTE_MS) * MINUTE_MS;
   const name = (x: TierCode) => TIER_NAMES[x];
@@ -58,7 +65,7 @@ export function overloadTier(o: {
       event: 'capacity_demoted',
       detail: `${name(normal)}→${name(tier)}: ${round(vph)} views/h below ${round(t)}`,
     };
-  if (!demote && wasDemoted && normal === Tier.HOURLY)
+  if (!demote && wasDemoted)
     return { tier, nextAt, event: 'capacity_restored', detail: `${name(previous)}→${name(normal)}` };
   return { tier, nextAt, event: null, detail: null };
 }
