@@ -34,6 +34,7 @@ async function cycle(): Promise<void> {
     now: s.clock.now(),
     leaseMs: 15 * MINUTE_MS,
     windowFraction: s.config.TRACKER_PACK_WINDOW_PCT / 100,
+    dispatchEveryMs: MINUTE_MS, // this test dispatches every simulated minute
   });
   for (const job of jobs) await track(s.ctx.deps, job);
 }
