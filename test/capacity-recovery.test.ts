@@ -18,6 +18,7 @@ import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { failedJobs } from './helpers/queues.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { baseTestEnv } from './helpers/system.ts';
 
 /**
  * Recovery after adding a key (issue #16): the world of test/capacity-week.test.ts (one 200-unit key,
@@ -53,11 +54,7 @@ async function deploy(
 ): Promise<Deployment> {
   const config = loadConfig(
     {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      VAULT_DIR: vaultDir,
-      LOG_LEVEL: 'silent',
+      ...baseTestEnv(db, redis, vaultDir),
       WORKER_LOCK_MS: '5000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(keys),

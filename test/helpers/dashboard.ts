@@ -16,6 +16,7 @@ import { createVault, type Vault } from '../../src/vault/index.ts';
 import { videoIdFromBits } from '../../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
+import { baseTestEnv } from './system.ts';
 
 /** Made-up keys: the tests check that none of them ever appears in an answer. */
 export const TEST_KEYS = {
@@ -50,11 +51,7 @@ export async function startTestDashboard(
   const vaultDir = await mkdtemp(join(tmpdir(), 'pleiades-dash-vault-'));
   const config = loadConfig(
     {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      VAULT_DIR: vaultDir,
-      LOG_LEVEL: 'silent',
+      ...baseTestEnv(db, redis, vaultDir),
       YOUTUBE_API_KEY_POOL_JSON: JSON.stringify(pools),
       ...env,
     },

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { dispatchTracker } from '../../workers/tracker-dispatch.ts';
 import { exited, spawnPleiades, waitFor, workerProcessEnv } from './processes.ts';
-import { vaultMetrics, watchWorldVideos } from './reliability.ts';
+import { served, stagedCounts, vaultMetrics, watchWorldVideos } from './reliability.ts';
 
 /**
  * What the restart tests share (a dependency goes away while two real worker processes track a
@@ -92,6 +92,22 @@ export async function startTracking(
 }
 
 /** After a forced flush, the vault holds one metrics row for each of the 3,000 videos. */
+/**
+ * The rig's 60 jobs all completed and none failed or waits, each of the 3,000 videos staged once, and
+ * YouTube answered one videos.list per batch (a job run again found its batch done and did not call).
+ */
+export async function expectEveryJobDoneOnce(tracker: Queue, ctx: Context, sim: Simulator): Promise<void> {
+  expect((await tracker.getFailed()).map((j) => j.failedReason)).toEqual([]);
+  expect(await tracker.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({
+    completed: 60,
+    failed: 0,
+    waiting: 0,
+    delayed: 0,
+  });
+  expect(await stagedCounts(ctx.pool)).toEqual({ rows: 3000, videos: 3000, maxPerVideo: 1 });
+  expect(served(sim.stats(), 'videos.list').ok).toBe(60);
+}
+
 export async function expectEachVideoVaultedOnce(ctx: Context): Promise<void> {
   await ctx.deps.vault.flush(ctx.pool, { clock: ctx.deps.clock, force: true });
   const rows = await vaultMetrics(ctx.deps.vault.provider);

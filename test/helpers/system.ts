@@ -38,11 +38,7 @@ export async function startTestSystem(opts: {
   const vaultDir = mkdtempSync(join(tmpdir(), 'pleiades-vault-'));
   const config = loadConfig(
     {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      VAULT_DIR: vaultDir,
-      LOG_LEVEL: 'silent',
+      ...baseTestEnv(db, redis, vaultDir),
       WORKER_LOCK_MS: '5000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       ...opts.env,
@@ -71,5 +67,20 @@ export async function startTestSystem(opts: {
       await db.drop();
       rmSync(vaultDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The settings every test system shares: its own database, Redis prefix and vault, and no logs. */
+export function baseTestEnv(
+  db: { url: string },
+  redis: { url: string; prefix: string },
+  vaultDir: string,
+): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+    VAULT_DIR: vaultDir,
+    LOG_LEVEL: 'silent',
   };
 }
