@@ -599,8 +599,9 @@ describe('Dockerfile', () => {
     expect(ops(final, 'COPY').some((i) => i.args.includes(command[1]!))).toBe(true);
   });
 
-  it('copies every source file the CLI imports, and none that .dockerignore drops', () => {
-    const copied = ops(final, 'COPY')
+  /** The paths the runtime stage copies from the build context (not from another stage). */
+  const copiedFromContext = () =>
+    ops(final, 'COPY')
       .filter((i) => !i.args.includes('--from'))
       .flatMap((i) =>
         i.args
@@ -608,6 +609,9 @@ describe('Dockerfile', () => {
           .filter((a) => !a.startsWith('--'))
           .slice(0, -1),
       );
+
+  it('copies every source file the CLI imports, and none that .dockerignore drops', () => {
+    const copied = copiedFromContext();
     for (const path of copied) {
       expect(existsSync(join(ROOT, path)), path).toBe(true);
       expect(ignored(path), `${path} is in .dockerignore`).toBe(false);
@@ -639,14 +643,7 @@ describe('Dockerfile', () => {
   });
 
   it('deploy/production-install.ts copies what the runtime stage copies', () => {
-    const copied = ops(final, 'COPY')
-      .filter((i) => !i.args.includes('--from'))
-      .flatMap((i) =>
-        i.args
-          .split(' ')
-          .filter((a) => !a.startsWith('--'))
-          .slice(0, -1),
-      );
+    const copied = copiedFromContext();
     expect(copied.filter((c) => !IMAGE_FILES.includes(c))).toEqual([]);
   });
 
