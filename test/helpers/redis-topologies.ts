@@ -72,6 +72,22 @@ async function kill(p: Proc | undefined, signal: NodeJS.Signals = 'SIGKILL'): Pr
 }
 
 /** One command on one node, through a short-lived connection. */
+/** A redis-server of the test's own: loopback only, in `dir`, in the foreground, persisting nothing. */
+const ephemeralServer = (port: number, dir: string): string[] => [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--dir',
+  dir,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--daemonize',
+  'no',
+];
+
 export async function onNode<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
   r.on('error', () => {});
@@ -106,26 +122,15 @@ export async function startRedisCluster(dir: string): Promise<OwnCluster> {
           startRedisProcess(
             'redis-server',
             [
-              '--port',
-              String(port),
+              ...ephemeralServer(port, dir),
               '--cluster-port',
               String(busPort),
-              '--bind',
-              '127.0.0.1',
               '--cluster-enabled',
               'yes',
               '--cluster-config-file',
               join(dir, `nodes-${port}.conf`),
               '--cluster-node-timeout',
               '5000',
-              '--dir',
-              dir,
-              '--save',
-              '',
-              '--appendonly',
-              'no',
-              '--daemonize',
-              'no',
             ],
             port,
           ),
@@ -195,23 +200,7 @@ export async function startSentinelSet(dir: string, name = 'pleiades-primary'): 
   const server = (port: number, extra: string[] = []) =>
     startRedisProcess(
       'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--dbfilename',
-        `dump-${port}.rdb`,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-        ...extra,
-      ],
+      [...ephemeralServer(port, dir), '--dbfilename', `dump-${port}.rdb`, ...extra],
       port,
     );
   try {
