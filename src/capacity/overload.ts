@@ -1,6 +1,5 @@
-import { MINUTE_MS } from '../clock.ts';
 import type { GapReason } from '../dao/gaps.ts';
-import { TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode, type TierName } from '../tiers.ts';
+import { nextPollAt, TIER_NAMES, Tier, type TierCode } from '../tiers.ts';
 
 /**
  * Graceful overload (docs/dataset.md, "Overload policies"). Under `demote`, the capacity check
@@ -31,8 +30,6 @@ export interface TierDecision {
   detail: string | null;
 }
 
-const interval = (tier: TierCode) => TIER_INTERVAL_MS[TIER_NAMES[tier] as Exclude<TierName, 'GONE'>];
-
 /**
  * The tier after a poll, given the policy's tier (`normal`), the tier its age alone gives (`ageTier`),
  * the tier the video was polled in, its rate (null: unknown, never demoted) and the threshold.
@@ -49,6 +46,9 @@ export function overloadTier(o: {
   viewsPerHour: number | null;
   demoteBelowVph: number;
   now: number;
+  /** The poll's planned time and how late it may be before its next goes back to its grid (nextPollAt). */
+  dueAt?: number;
+  lateAfterMs?: number;
 }): TierDecision {
   const { normal, previous, viewsPerHour: vph, demoteBelowVph: t } = o;
   const slower = (normal + 1) as TierCode;
@@ -56,7 +56,13 @@ export function overloadTier(o: {
   const wasDemoted = young && previous === slower;
   const demote = t > 0 && young && vph !== null && (wasDemoted ? vph < 2 * t : vph < t);
   const tier = demote ? slower : normal;
-  const nextAt = Math.ceil((o.now + interval(tier)) / MINUTE_MS) * MINUTE_MS;
+  const nextAt = nextPollAt({
+    tier,
+    previousTier: previous,
+    dueAt: o.dueAt ?? o.now,
+    now: o.now,
+    lateAfterMs: o.lateAfterMs ?? 0,
+  });
   const name = (x: TierCode) => TIER_NAMES[x];
   if (demote && !wasDemoted)
     return {

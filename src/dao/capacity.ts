@@ -32,11 +32,14 @@ export interface CapacityState {
   checkedAt: number | null;
   /** HOURLY videos at the last check (null before one). */
   hourlyVideos?: number | null;
+  /** HOURLY jobs an hour the last check planned (null before one, or without a key pool). */
+  hourlyJobsPerHour?: number | null;
 }
 
 export async function readCapacityState(db: Queryable): Promise<CapacityState> {
   const r = await db.query(
-    `SELECT demote_below_vph, overloaded, checked_at, (plan->'tiers'->>'HOURLY')::int AS hourly
+    `SELECT demote_below_vph, overloaded, checked_at, (plan->'tiers'->>'HOURLY')::int AS hourly,
+            (plan->>'hourlyJobsPerHour')::float8 AS hourly_jobs
      FROM capacity_state WHERE id = 1`,
   );
   const x = r.rows[0];
@@ -45,6 +48,7 @@ export async function readCapacityState(db: Queryable): Promise<CapacityState> {
     overloaded: x?.overloaded ?? false,
     checkedAt: x?.checked_at ? +x.checked_at : null,
     hourlyVideos: x?.hourly ?? null,
+    hourlyJobsPerHour: x?.hourly_jobs ?? null,
   };
 }
 
@@ -77,6 +81,32 @@ export async function writeCapacityState(
      ON CONFLICT (id) DO UPDATE SET demote_below_vph = $1, overloaded = $2, checked_at = $3, plan = $4`,
     [s.demoteBelowVph, s.overloaded, new Date(s.checkedAt), JSON.stringify(s.plan)],
   );
+}
+
+/**
+ * HOURLY polls due per minute of the hour (index 0-59 of the epoch minute's hour), over the whole HOURLY
+ * schedule: the planned minute of a claimed batch, the due minute of the others. How the tier's due
+ * times bunch decides how many jobs its polls take (src/capacity/capacity.ts jobsPerHour).
+ */
+export async function hourlyDueByMinute(db: Queryable): Promise<number[]> {
+  const r = await db.query<{ m: number; n: number }>(
+    `SELECT coalesce(planned_min, due_min) % 60 AS m, sum(cardinality(video_ids))::int AS n
+     FROM watchlist_schedule WHERE tier = 0 GROUP BY 1`,
+  );
+  const out = new Array<number>(60).fill(0);
+  for (const x of r.rows) out[x.m] = x.n;
+  return out;
+}
+
+/** DAILY and WEEKLY polls the schedule has due before `byMin` (epoch minutes), claimed ones included. */
+export async function slowPollsDue(db: Queryable, byMin: number): Promise<{ DAILY: number; WEEKLY: number }> {
+  const r = await db.query<{ tier: number; n: number }>(
+    `SELECT tier, sum(cardinality(video_ids))::int AS n FROM watchlist_schedule
+     WHERE tier IN (1, 2) AND coalesce(planned_min, due_min) < $1 GROUP BY 1`,
+    [byMin],
+  );
+  const n = (tier: number) => r.rows.find((x) => x.tier === tier)?.n ?? 0;
+  return { DAILY: n(1), WEEKLY: n(2) };
 }
 
 /** Tracked videos (not GONE) per day of age (index 0: published in the last 24 h). */
