@@ -4,7 +4,6 @@ import {
   expectedJobs,
   hourlyShape,
   hourlySpanMinutes,
-  jobsPerHour,
   jobsPerHourOnGrid,
   planCapacity,
   pollsPerDay,
@@ -94,17 +93,17 @@ describe('the capacity planner', () => {
   it('counts the jobs of the due times the schedule has, not only of their number', () => {
     const even = Array.from({ length: 60 }, () => 4); // 240 videos, 4 due every minute
     const lumped = Array.from({ length: 60 }, (_, m) => (m === 0 ? 240 : 0)); // all due at :00
-    // Sliding spans of 5 minutes: 20 a span, 12 jobs an hour; the lump fills 4 jobs and a 5th of 40.
-    expect(jobsPerHour(even, 5)).toBe(12);
-    expect(jobsPerHour(lumped, 5)).toBe(5);
-    // Twice the tier, same shape: 24 a span still fits a job each; the lump takes 10.
-    expect(jobsPerHour(even, 5, 2)).toBe(12);
-    expect(jobsPerHour(lumped, 5, 2)).toBe(10);
     // A dispatch every 10 minutes taking 2 minutes ahead: blocks (t-8, t+2]; 40 a block, 6 jobs.
     expect(jobsPerHourOnGrid(even, 10, 2)).toBe(6);
     expect(jobsPerHourOnGrid(even, 10, 2, 1.5)).toBe(12);
-    const shape = { spanMin: 5, dueByMinute: lumped };
-    expect(unitsPerDay({ HOURLY: 240, DAILY: 0, WEEKLY: 0 }, shape)).toBe(5 * 24);
+    // The planner counts on the measured minutes where dispatches are on a grid...
+    const grid = { spanMin: 10, grid: { everyMin: 10, aheadMin: 2 } };
+    expect(unitsPerDay({ HOURLY: 240, DAILY: 0, WEEKLY: 0 }, { ...grid, dueByMinute: lumped })).toBe(5 * 24);
+    expect(unitsPerDay({ HOURLY: 240, DAILY: 0, WEEKLY: 0 }, { ...grid, dueByMinute: even })).toBe(6 * 24);
+    // ...and on Poisson spans where a held job gathers the small groups between bunches.
+    expect(
+      unitsPerDay({ HOURLY: 240, DAILY: 0, WEEKLY: 0 }, { spanMin: 5, dueByMinute: lumped }),
+    ).toBeCloseTo(288, 3);
   });
 
   it('prices a new video a day on the full tier policy (DESIGN.md: about 2.5 units a day)', () => {
@@ -277,7 +276,7 @@ describe('GET /api/capacity and pleiades capacity', () => {
     const now = Date.now();
     await addToWatchlist(
       t.db.pool,
-      // Due over the next hour, 4 or 5 a minute (the planner reads the due minutes: jobsPerHour).
+      // Due over the next hour, 4 or 5 a minute (Poisson spans at the shipped 10 s cadence: expectedJobs).
       Array.from({ length: 250 }, (_, i) => ({
         id: videoIdFromBits(BigInt(i + 1)),
         publishedAt: now - HOUR_MS,

@@ -86,7 +86,7 @@ export async function writeCapacityState(
 /**
  * HOURLY polls due per minute of the hour (index 0-59 of the epoch minute's hour), over the whole HOURLY
  * schedule: the planned minute of a claimed batch, the due minute of the others. How the tier's due
- * times bunch decides how many jobs its polls take (src/capacity/capacity.ts jobsPerHour).
+ * times bunch decides how many jobs its polls take (src/capacity/capacity.ts jobsPerHourOnGrid, where dispatches are on a grid).
  */
 export async function hourlyDueByMinute(db: Queryable): Promise<number[]> {
   const r = await db.query<{ m: number; n: number }>(
