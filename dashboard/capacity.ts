@@ -65,9 +65,11 @@ export function capacityMetrics(
     'Units a day the watchlist will need, by days ahead (0 = today)',
     ['pool', 'days_ahead'],
   );
-  const polls = g('pleiades_capacity_polls_per_day', 'Polls a day each tier needs to stay on schedule', [
-    'tier',
-  ]);
+  const polls = g(
+    'pleiades_capacity_polls_per_day',
+    'Polls a day each tier needs to stay on schedule (LIVE: live streams beyond their 24 HOURLY polls)',
+    ['tier'],
+  );
   const ipu = g('pleiades_capacity_ids_per_unit', 'Measured ids per videos.list unit (today)');
   const arrivals = g('pleiades_capacity_arrivals_per_day', 'Measured new videos a day');
   const affordable = g(
@@ -101,7 +103,8 @@ export function capacityMetrics(
       p.projection.forEach((u, d) => {
         projected.set({ pool, days_ahead: String(d) }, u);
       });
-      for (const tier of ['HOURLY', 'DAILY', 'WEEKLY'] as const) polls.set({ tier }, p.pollsPerDay[tier]);
+      for (const tier of ['HOURLY', 'DAILY', 'WEEKLY', 'LIVE'] as const)
+        polls.set({ tier }, p.pollsPerDay[tier]);
       ipu.set(p.idsPerUnit);
       arrivals.set(p.arrivalsPerDay);
       affordable.set({ pool }, p.affordableArrivalsPerDay);

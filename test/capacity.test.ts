@@ -37,6 +37,7 @@ describe('the capacity planner', () => {
       HOURLY: 2400,
       DAILY: 1000,
       WEEKLY: 100,
+      LIVE: 0,
       total: 3500,
     });
     const p = planCapacity({
@@ -62,8 +63,48 @@ describe('the capacity planner', () => {
       ageDays: [],
       arrivalsPerDay: 0,
     });
-    expect(fresh.pollsPerDay).toEqual({ HOURLY: 2400, DAILY: 1000, WEEKLY: 0, total: 3400 });
+    expect(fresh.pollsPerDay).toEqual({ HOURLY: 2400, DAILY: 1000, WEEKLY: 0, LIVE: 0, total: 3400 });
     expect(fresh.neededUnits).toBe(68);
+  });
+
+  it('counts live streams at the LIVE cadence: 288 polls a day each, 24 of them already HOURLY', () => {
+    const tiers = { HOURLY: 10_000, DAILY: 0, WEEKLY: 0 };
+    expect(pollsPerDay(tiers, undefined, 3)).toEqual({
+      HOURLY: 240_000,
+      DAILY: 0,
+      WEEKLY: 0,
+      LIVE: 3 * (288 - 24),
+      total: 240_000 + 792,
+    });
+    const plan = (live?: number) =>
+      planCapacity({
+        ...base,
+        tiers,
+        ageDays: [],
+        arrivalsPerDay: 0,
+        ...(live === undefined ? {} : { live }),
+      });
+    const quiet = plan();
+    const busy = plan(100);
+    expect(quiet.live).toEqual({ videos: 0, pollsPerDay: 0 });
+    expect(busy.live).toEqual({ videos: 100, pollsPerDay: 26_400 });
+    // 100 live streams: 26,400 more polls a day, 528 more units at 50 ids a unit, every day ahead too.
+    expect(busy.pollsPerDay.total - quiet.pollsPerDay.total).toBe(100 * (288 - 24));
+    expect(busy.neededUnits - quiet.neededUnits).toBe(528);
+    // The projection keeps as many streams live; with no video left HOURLY in 7 days (no ages given)
+    // nothing else is due with them: 2 calls every 5 minutes.
+    expect(quiet.projection[7]).toBe(0);
+    expect(busy.projection[7]).toBe(2 * 288);
+    // On a small watchlist a stream's polls every 5 minutes take a call each: 288 units a day.
+    const small = planCapacity({
+      ...base,
+      tiers: { HOURLY: 1, DAILY: 0, WEEKLY: 0 },
+      ageDays: [],
+      arrivalsPerDay: 0,
+      live: 1,
+    });
+    expect(small.pollsPerDay.LIVE).toBe(264);
+    expect(small.neededUnits).toBe(288);
   });
 
   it('models HOURLY jobs per span of due times, the slower tiers riding in their empty places', () => {

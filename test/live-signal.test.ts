@@ -1,10 +1,15 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningDashboard, startDashboard } from '../dashboard/server.ts';
+import { createQueues } from '../queues/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
+import { createHydra } from '../src/hydra/index.ts';
+import { silentLogger } from '../src/log.ts';
 import { LIVE_CADENCE_MS } from '../src/tracker/signals/live.ts';
 import { claimJobs } from '../src/tracker-jobs.ts';
 import { track } from '../workers/tracker.ts';
+import { TEST_KEYS } from './helpers/dashboard.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
 
 /**
@@ -26,6 +31,9 @@ let ordinary: string;
 type Row = Record<string, string | number | null>;
 let live: Row[];
 let metrics: Row[];
+/** GET /api/capacity's plan before the premiere, while it is live, and after it ended. */
+const plans: Record<'before' | 'during' | 'after', { live: { videos: number }; pollsPerDay: Row }> =
+  {} as never;
 
 /** One dispatch as tracker-dispatch claims it (tiers in order, jobs packed and held), each job tracked. */
 async function cycle(): Promise<void> {
@@ -64,9 +72,43 @@ beforeAll(async () => {
     START,
     s.ctx.deps.policy,
   );
-  for (let t = 0; t <= RUN; t += MINUTE_MS) {
-    if (t > 0) s.clock.advance(MINUTE_MS);
-    await cycle();
+  // The dashboard over the same database and clock, its planner on a key pool of its own (the tracker
+  // polls through the simulator): GET /api/capacity as an operator reads it.
+  const queues = createQueues({ redisUrl: s.redis.url, prefix: s.redis.prefix });
+  const hydra = createHydra({
+    redis: s.redis.redis,
+    prefix: `${s.redis.prefix}capacity:`,
+    pools: TEST_KEYS,
+    clock: s.clock,
+    searchQuota: s.config.HYDRA_SEARCH_QUOTA,
+    unitsQuota: s.config.HYDRA_UNITS_QUOTA,
+  });
+  const dashboard: RunningDashboard = await startDashboard(
+    {
+      config: s.config,
+      pool: s.db.pool,
+      queues,
+      redis: s.redis.redis,
+      log: silentLogger,
+      clock: s.clock,
+      statsCacheMs: 0,
+      hydra,
+    },
+    { port: 0, host: '127.0.0.1' },
+  );
+  const capacity = async () => (await (await fetch(`${dashboard.url}/api/capacity`)).json()).plan;
+  try {
+    for (let t = 0; t <= RUN; t += MINUTE_MS) {
+      if (t > 0) s.clock.advance(MINUTE_MS);
+      await cycle();
+      if (t === 10 * MINUTE_MS) plans.before = await capacity();
+      if (START + t === PREMIERE_AT + LENGTH / 2) plans.during = await capacity();
+    }
+    plans.after = await capacity();
+  } finally {
+    await dashboard.close();
+    await queues.close();
+    await hydra.close();
   }
   await s.ctx.deps.vault.flush(s.db.pool, { clock: s.clock, force: true });
   const duck = await (await DuckDBInstance.create(':memory:')).connect();
@@ -127,6 +169,17 @@ describe('a premiere, scheduled → live → ended', () => {
     // The curve rises to near the peak, then declines.
     const viewers = rows.filter((r) => r.status === 'live').map((r) => Number(r.concurrent_viewers));
     expect(Math.max(...viewers)).toBeGreaterThan(PEAK * 0.6);
+  });
+
+  it('is budgeted by GET /api/capacity at the LIVE cadence while live, and not before or after', () => {
+    // Both videos are HOURLY throughout (24 polls a day each); while live the premiere polls every
+    // 5 minutes: 288 a day, 264 more than HOURLY counts.
+    expect(plans.before.live.videos).toBe(0);
+    expect(plans.before.pollsPerDay).toMatchObject({ HOURLY: 48, LIVE: 0 });
+    expect(plans.during.live).toEqual({ videos: 1, pollsPerDay: 288 - 24 });
+    expect(plans.during.pollsPerDay).toMatchObject({ HOURLY: 48, LIVE: 264 });
+    expect(plans.after.live.videos).toBe(0);
+    expect(plans.after.pollsPerDay).toMatchObject({ LIVE: 0 });
   });
 
   it('is polled at its scheduled start, then at the LIVE cadence while live, and at its tier once ended', () => {

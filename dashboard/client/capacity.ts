@@ -44,6 +44,7 @@ export function renderCapacity(v: CapacityView): void {
       'polls/day HOURLY · DAILY · WEEKLY',
       `${nf.format(p.pollsPerDay.HOURLY)} · ${nf.format(p.pollsPerDay.DAILY)} · ${nf.format(p.pollsPerDay.WEEKLY)}`,
     ),
+    row(`polls/day LIVE (${nf.format(p.live?.videos ?? 0)} live)`, nf.format(p.pollsPerDay.LIVE ?? 0)),
     row(`ids per unit${p.idsPerUnitMeasured ? '' : ' (assumed)'}`, nf.format(p.idsPerUnit)),
     row('new videos/day', nf.format(p.arrivalsPerDay)),
     row(

@@ -1,11 +1,18 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, pacificDay, toEpochMinutes } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { dispatchedOn, hourlyDueByMinute, slowPollsDue, watchlistAgeDays } from '../dao/capacity.ts';
+import {
+  dispatchedOn,
+  hourlyDueByMinute,
+  liveCadenceVideos,
+  slowPollsDue,
+  watchlistAgeDays,
+} from '../dao/capacity.ts';
 import { countWatchlistByTier } from '../dao/watchlist.ts';
 import type { Queryable } from '../db/pool.ts';
 import { currentBudget, type QuotaSource } from '../discovery/budget.ts';
 import { ValidationError } from '../errors/index.ts';
 import { policyFromConfig, Tier, type TierPolicy } from '../tiers.ts';
+import { LIVE_CADENCE_MS } from '../tracker/signals/live.ts';
 import { packWindowMs } from '../tracker-packing.ts';
 
 /**
@@ -19,6 +26,8 @@ export const PROJECTION_DAYS = 7;
 /** The horizon over which a new video's cost is counted for "affordable new videos a day". */
 export const AFFORD_HORIZON_DAYS = 365;
 export const IDS_PER_CALL = 50;
+/** Polls a day of one video on the LIVE cadence (src/tracker/signals/live.ts): 288 at 5 minutes. */
+export const LIVE_POLLS_PER_DAY = DAY_MS / LIVE_CADENCE_MS;
 
 export interface TierCounts {
   HOURLY: number;
@@ -56,6 +65,8 @@ export interface CapacityInput {
   hourlyDueByMinute?: number[];
   /** DAILY and WEEKLY polls due in the next 24 hours; absent: the tiers' sizes over their intervals. */
   slowDue?: SlowDue;
+  /** Videos on the LIVE cadence now (live streams, or premieres late to start: liveCadenceVideos); absent: 0. */
+  live?: number;
 }
 
 export interface CapacityPlan {
@@ -75,8 +86,10 @@ export interface CapacityPlan {
   idsPerUnitMeasured: boolean;
   arrivalsPerDay: number;
   tiers: TierCounts;
-  /** Polls a day each tier needs to stay on schedule. */
-  pollsPerDay: TierCounts & { total: number };
+  /** Videos on the LIVE cadence now (counted in `tiers.HOURLY` too) and their polls a day beyond HOURLY's. */
+  live: { videos: number; pollsPerDay: number };
+  /** Polls a day each tier needs to stay on schedule; LIVE: the live streams' polls beyond HOURLY's 24. */
+  pollsPerDay: PollsPerDay;
   neededUnits: number;
   availableUnits: number;
   headroomUnits: number;
@@ -94,14 +107,35 @@ export interface CapacityPlan {
   affordableArrivalsPerDay: number;
 }
 
+export type PollsPerDay = TierCounts & { LIVE: number; total: number };
+
 /**
  * Polls a day per tier: HOURLY 24, DAILY 1, WEEKLY 1/7 per video; or, for the slower tiers, the polls
  * the schedule has due in the next 24 hours (`due`), when measured: a tier that videos have just
- * entered (dormant ones moving to WEEKLY) has its first polls a whole interval away.
+ * entered (dormant ones moving to WEEKLY) has its first polls a whole interval away. LIVE: the `live`
+ * videos on the LIVE cadence poll LIVE_POLLS_PER_DAY times a day, and are in the HOURLY tier already
+ * (withCadence), counted there at 24: LIVE is the rest, live × (288 − 24). A stream is assumed to stay
+ * live the whole day, and as many to be live at any time as are now (one that ends is taken as
+ * replaced by another that starts): the level the planner budgets, today and in the projection.
  */
-export function pollsPerDay(t: TierCounts, due?: SlowDue): TierCounts & { total: number } {
-  const p = { HOURLY: t.HOURLY * 24, DAILY: due?.DAILY ?? t.DAILY, WEEKLY: due?.WEEKLY ?? t.WEEKLY / 7 };
-  return { ...p, total: p.HOURLY + p.DAILY + p.WEEKLY };
+export function pollsPerDay(t: TierCounts, due?: SlowDue, live = 0): PollsPerDay {
+  const p = {
+    HOURLY: t.HOURLY * 24,
+    DAILY: due?.DAILY ?? t.DAILY,
+    WEEKLY: due?.WEEKLY ?? t.WEEKLY / 7,
+    LIVE: live * (LIVE_POLLS_PER_DAY - 24),
+  };
+  return { ...p, total: p.HOURLY + p.DAILY + p.WEEKLY + p.LIVE };
+}
+
+/**
+ * Units a day the live streams take in jobs of their own: a LIVE poll is due every 5 minutes and waits
+ * for no other, so each cadence step needs ceil(live / 50) calls when no HOURLY job is due with them
+ * (a small watchlist). A big HOURLY tier has jobs at every minute that the LIVE polls ride in; then
+ * the HOURLY jobs or the polls at 50 ids a unit are the most (unitsPerDay takes the largest).
+ */
+export function liveUnitsPerDay(live: number): number {
+  return live > 0 ? Math.ceil(live / IDS_PER_CALL) * LIVE_POLLS_PER_DAY : 0;
 }
 
 /** Videos per tier by the age rule alone, for this age histogram `shift` days later with new arrivals. */
@@ -233,10 +267,11 @@ export function hourlyJobs(hourly: number, shape: HourlyShape, ms: number): numb
  * tier leaves places empty); the DAILY and WEEKLY polls ride in those places first, and take full jobs
  * of 50 for the rest. So: the HOURLY jobs, or all polls at 50 ids a unit, whichever is more.
  */
-export function unitsPerDay(tiers: TierCounts, shape?: HourlyShape, due?: SlowDue): number {
-  const polls = pollsPerDay(tiers, due).total;
-  if (!shape || tiers.HOURLY <= 0) return polls / IDS_PER_CALL;
-  return Math.max(hourlyJobs(tiers.HOURLY, shape, DAY_MS), polls / IDS_PER_CALL);
+export function unitsPerDay(tiers: TierCounts, shape?: HourlyShape, due?: SlowDue, live = 0): number {
+  const polls = pollsPerDay(tiers, due, live).total;
+  const floor = Math.max(polls / IDS_PER_CALL, liveUnitsPerDay(live));
+  if (!shape || tiers.HOURLY <= 0) return floor;
+  return Math.max(hourlyJobs(tiers.HOURLY, shape, DAY_MS), floor);
 }
 
 /**
@@ -244,27 +279,31 @@ export function unitsPerDay(tiers: TierCounts, shape?: HourlyShape, due?: SlowDu
  * per unit the tracker measured. The model assumes the slower tiers' polls fill every place HOURLY jobs
  * leave; they can only when enough of them fall due within their windows at the right dispatches, and
  * a job still part-filled is sent when one of its polls would otherwise be late. The measure says what
- * the packing achieved with this watchlist; the model, what it achieves at best.
+ * the packing achieved with this watchlist; the model, what it achieves at best. `live`: videos on the
+ * LIVE cadence (pollsPerDay's LIVE).
  */
 export function neededUnits(
   tiers: TierCounts,
   shape: HourlyShape | undefined,
   idsPerUnit: number | null,
   due?: SlowDue,
+  live = 0,
 ): number {
-  const modelled = unitsPerDay(tiers, shape, due);
+  const modelled = unitsPerDay(tiers, shape, due, live);
   if (idsPerUnit === null) return modelled;
-  return Math.max(modelled, pollsPerDay(tiers, due).total / Math.min(IDS_PER_CALL, Math.max(1, idsPerUnit)));
+  const polls = pollsPerDay(tiers, due, live).total;
+  return Math.max(modelled, polls / Math.min(IDS_PER_CALL, Math.max(1, idsPerUnit)));
 }
 
 export function planCapacity(input: CapacityInput): CapacityPlan {
   const ipu = Math.min(IDS_PER_CALL, Math.max(1, input.idsPerUnit ?? IDS_PER_CALL));
-  const polls = pollsPerDay(input.tiers, input.slowDue);
+  const live = input.live ?? 0;
+  const polls = pollsPerDay(input.tiers, input.slowDue, live);
   const shape: HourlyShape | undefined = input.hourlyShape
     ? { ...input.hourlyShape, dueByMinute: input.hourlyDueByMinute }
     : undefined;
-  const need = (t: TierCounts) => neededUnits(t, shape, input.idsPerUnit);
-  const neededNow = neededUnits(input.tiers, shape, input.idsPerUnit, input.slowDue);
+  const need = (t: TierCounts) => neededUnits(t, shape, input.idsPerUnit, undefined, live);
+  const neededNow = neededUnits(input.tiers, shape, input.idsPerUnit, input.slowDue, live);
   const available = input.trackingUnits;
   // The projection follows the age rule; velocity rules and demotions are carried by the ratio of the
   // real tier sizes to the age rule's today.
@@ -298,10 +337,12 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     arrivalsPerDay: round(input.arrivalsPerDay),
     tiers: input.tiers,
     ...(input.slowDue ? { slowDue: input.slowDue } : {}),
+    live: { videos: live, pollsPerDay: round(polls.LIVE) },
     pollsPerDay: {
       HOURLY: round(polls.HOURLY),
       DAILY: round(polls.DAILY),
       WEEKLY: round(polls.WEEKLY),
+      LIVE: round(polls.LIVE),
       total: round(polls.total),
     },
     neededUnits: round(neededNow),
@@ -353,12 +394,13 @@ export async function readCapacity(deps: {
   const keys = allKeys.filter((k) => k.pool === name);
   const usable = keys.filter((k) => k.state !== 'disabled').length;
   const left = await deps.hydra.remaining(name);
-  const [byTier, ageDays, ipu, dueByMinute, slowDue] = await Promise.all([
+  const [byTier, ageDays, ipu, dueByMinute, slowDue, live] = await Promise.all([
     countWatchlistByTier(pool),
     watchlistAgeDays(pool, toEpochMinutes(now)),
     measuredIdsPerUnit(pool, now),
     hourlyDueByMinute(pool),
     slowPollsDue(pool, toEpochMinutes(now + DAY_MS)),
+    liveCadenceVideos(pool, LIVE_CADENCE_MS / MINUTE_MS),
   ]);
   return planCapacity({
     now,
@@ -385,5 +427,6 @@ export async function readCapacity(deps: {
     ),
     hourlyDueByMinute: dueByMinute,
     slowDue,
+    live,
   });
 }

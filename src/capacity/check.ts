@@ -68,6 +68,7 @@ function restoredLoad(plan: CapacityPlan): number {
       plan.idsPerUnitMeasured ? plan.idsPerUnit : null,
       // The videos brought back leave DAILY: a poll a day each fewer there.
       plan.slowDue && { DAILY: Math.max(0, plan.slowDue.DAILY - back), WEEKLY: plan.slowDue.WEEKLY },
+      plan.live?.videos ?? 0,
     ) / plan.availableUnits
   );
 }

@@ -109,6 +109,22 @@ export async function slowPollsDue(db: Queryable, byMin: number): Promise<{ DAIL
   return { DAILY: n(1), WEEKLY: n(2) };
 }
 
+/**
+ * Videos on the LIVE cadence now (src/tracker/signals/live.ts): the tracker puts a live stream (or a
+ * premiere late to start) in the HOURLY schedule with its next poll `cadenceMin` after its last
+ * (src/tracker/registry.ts withCadence), a minute more when the poll ran within a minute. An HOURLY
+ * poll is never planned less than half an hour after the last (src/tiers.ts nextPollAt), a new
+ * video's first poll has no last (0): the gap tells the LIVE polls from the others.
+ */
+export async function liveCadenceVideos(db: Queryable, cadenceMin: number): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    `SELECT coalesce(sum(cardinality(video_ids)), 0)::int AS n FROM watchlist_schedule
+     WHERE tier = 0 AND last_tracked_min > 0 AND coalesce(planned_min, due_min) - last_tracked_min <= $1`,
+    [cadenceMin + 1],
+  );
+  return r.rows[0]?.n ?? 0;
+}
+
 /** Tracked videos (not GONE) per day of age (index 0: published in the last 24 h). */
 export async function watchlistAgeDays(db: Queryable, nowMin: number): Promise<number[]> {
   const r = await db.query<{ d: number; n: number }>(

@@ -35,6 +35,10 @@ export function formatCapacity(p: CapacityPlan, policy: string, demoteBelowVph: 
       'polls/day HOURLY/DAILY/WEEKLY',
       `${nf.format(p.pollsPerDay.HOURLY)} / ${nf.format(p.pollsPerDay.DAILY)} / ${nf.format(p.pollsPerDay.WEEKLY)}`,
     ],
+    [
+      'live streams / polls/day LIVE',
+      `${p.live?.videos ?? 0} / ${nf.format(p.pollsPerDay.LIVE ?? 0)} (every 5 min, beyond HOURLY's 24)`,
+    ],
     ['ids per unit', `${nf.format(p.idsPerUnit)}${p.idsPerUnitMeasured ? '' : ' (assumed)'}`],
     ['new videos/day', nf.format(p.arrivalsPerDay)],
     [
