@@ -7,15 +7,18 @@ import { failedJobs } from './helpers/queues.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
 
 /**
- * A simulated week with one key whose quota the watchlist outgrows by half: 200 new videos a day on
- * top of 30 days of earlier ones (400 HOURLY, 5,600 DAILY videos: 304 units a day at 50 ids each)
- * against 200 units a day. The world is scaled down (a 200-unit key instead of 10,000) so that the
- * week runs in seconds; the arithmetic is the same.
+ * A simulated week with one key whose quota the watchlist outgrows by half: 296 new videos a day on
+ * top of 30 days of earlier ones (1.52 units a day per new video a day at 50 ids: ~450 units a day)
+ * against 300 units a day, a dispatch a simulated minute (the saturation bench's world, bench/
+ * saturation.ts, for a week). The world is scaled down (a 300-unit key instead of 10,000) so that the
+ * week runs in seconds; the arithmetic is the same but for one thing: an HOURLY tier takes a call per
+ * span of due times (5 minutes here) however few its videos, 288 a day, which is most of a 300-unit
+ * key and 3% of a real one.
  */
 const START = Date.UTC(2026, 10, 25, 8); // midnight in California: Pacific days are whole steps
-const QUOTA = 200;
-const WORLD = { videosPerDay: 200, historyDays: 31, originMs: START, channels: 200 };
-const STEP_MS = 10 * MINUTE_MS;
+const QUOTA = 300;
+const WORLD = { videosPerDay: 296, historyDays: 31, originMs: START, channels: 200 };
+const STEP_MS = MINUTE_MS;
 const DAYS = 7;
 
 async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
@@ -55,7 +58,7 @@ async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
   return s;
 }
 
-/** Waits for the tracker queue to empty, polling every 2 ms (a week is 1,008 steps). */
+/** Waits for the tracker queue to empty, polling every 2 ms (a week is 10,080 steps). */
 async function settle(s: TestSystem): Promise<void> {
   const tracker = s.ctx.queues.get('tracker');
   for (;;) {
@@ -94,7 +97,7 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
   let s: TestSystem;
   beforeAll(async () => {
     s = await week('demote');
-  }, 240_000);
+  }, 480_000);
   afterAll(async () => {
     await s?.close();
   });
@@ -105,19 +108,18 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     const plan = (await s.db.pool.query('SELECT plan FROM capacity_state')).rows[0]?.plan;
     const vph = (await s.db.pool.query('SELECT demote_below_vph FROM capacity_state')).rows[0];
     if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay, plan, vph }));
-    // Measured (docs/dataset.md, "Overload policies"): the threshold rises from 0 over days 0-2, while
-    // the 400 HOURLY videos of the start want twice the key; HOURLY polls are late only then, in the last
-    // hours before a reset (88 and 308 polls of ~6,000 a day), and never from day 3 on. The key is spent
-    // to 186 units on day 0, 200 on days 1-2, 187-197 after (93-98%: a video brought back costs most of
-    // a unit a day here, so the controller stops a tenth short rather than overshoot). The planner's need
-    // (185) is within 2% of the units charged on the last day.
-    for (const r of byDay.filter((x) => x.tier === 0)) {
-      expect(r.day).toBeGreaterThanOrEqual(1);
-      expect(r.day).toBeLessThanOrEqual(2);
-      expect(r.first_h).toBeGreaterThanOrEqual(18);
+    // Measured (docs/dataset.md, "Overload policies"): HOURLY polls are late only on day 0, in its last
+    // hour (83 of ~9,000), while the threshold climbs from 0 (x1.5 an hour); from day 1 on none. The
+    // key is spent to 295-300 units a day but the last (284: 95-100%): after the quota runs out early
+    // or the threshold falls, the controller holds for a day rather than overshoot (src/capacity/
+    // check.ts). The planner's need (290) is within 2% of the units charged on the last day.
+    const hourlyLate = byDay.filter((x) => x.tier === 0);
+    for (const r of hourlyLate) {
+      expect(r.day).toBe(0);
+      expect(r.first_h).toBeGreaterThanOrEqual(20);
+      expect(r.n).toBeLessThanOrEqual(200);
     }
-    expect(charged[0]).toBeGreaterThanOrEqual(0.9 * QUOTA);
-    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.9 * QUOTA);
+    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.93 * QUOTA);
     const last = charged.at(-1)!;
     expect(Math.abs(plan.neededUnits - last) / last).toBeLessThanOrEqual(0.05);
   });
@@ -139,7 +141,7 @@ describe('the same week, policy defer', () => {
   let s: TestSystem;
   beforeAll(async () => {
     s = await week('defer');
-  }, 240_000);
+  }, 480_000);
   afterAll(async () => {
     await s?.close();
   });
@@ -151,10 +153,9 @@ describe('the same week, policy defer', () => {
       console.log('defer', JSON.stringify({ late, charged: chargedPerDay(s), byDay }));
     expect(late.find((r) => r.tier === 1 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
     expect(late.every((r) => r.reason === 'capacity')).toBe(true);
-    // HOURLY alone wants more than the key here: ~400-500 videos, ~70 due per 10-minute step, two jobs
-    // a step (288 units a day; DAILY rides in the second one's empty places). Under defer nothing
-    // gives, so both tiers fall behind: DAILY from the early hours (it gets no jobs of its own: the
-    // units are kept for HOURLY), HOURLY only in the afternoon (measured: from hour 14-17 on).
+    // Under defer nothing gives, so both tiers fall behind: DAILY from the morning (it gets no jobs of
+    // its own while the units are kept for HOURLY: hourlyReserve), HOURLY only in the evening, when
+    // the day's units are spent (measured: from hour 17-20 on, 640-700 polls a day).
     expect(late.find((r) => r.tier === 0 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
     for (const r of byDay.filter((x) => x.tier === 0)) expect(r.first_h).toBeGreaterThanOrEqual(12);
     const demoted = await s.db.pool.query('SELECT count(*)::int AS n FROM lifecycle_staging WHERE event = 9');

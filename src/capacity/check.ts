@@ -1,9 +1,18 @@
+import { DAY_MS, HOUR_MS, toEpochMinutes } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { claimCapacityCheck, writeCapacityState } from '../dao/capacity.ts';
+import { claimCapacityCheck, countDemoted, writeCapacityState } from '../dao/capacity.ts';
+import { quotaSpentEarly } from '../dao/incidents.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { QuotaSource } from '../discovery/budget.ts';
+import { LATE_FRACTION } from '../observations/gaps.ts';
+import { policyFromConfig } from '../tiers.ts';
 import { type CapacityPlan, neededUnits, readCapacity } from './capacity.ts';
 import { nextThreshold } from './overload.ts';
+
+/** How far the load may be from 1 before the controller moves the threshold (nextThreshold). */
+const BAND = 0.02;
+/** The load the controller acts on when the quota ran out early: above its band, so it demotes. */
+const OVERLOADED = 1.05;
 
 /** How often (at most) the capacity check runs: once the HOURLY tier has turned over, an hour. */
 export const CHECK_EVERY_MS = 60 * 60_000;
@@ -26,13 +35,43 @@ export async function checkCapacity(deps: {
   if (!turn) return null;
   const plan = await readCapacity(deps);
   if (!plan) return null;
+  // Videos a lower threshold brings back return at their next DAILY poll: until a day has passed
+  // since the last lowering, part of its load is still to come, and lowering again would overshoot
+  // (sql/010_capacity_hold.sql). The plan is a model; the quota running out well before the reset
+  // since the last check is the measure that HOURLY polls waited: overloaded, whatever the model
+  // says, and not lowered for a day either.
+  const settled = turn.noLowerBefore === null || now >= turn.noLowerBefore;
+  const everyMs = deps.everyMs ?? CHECK_EVERY_MS;
+  const ranOut = await quotaSpentEarly(pool, {
+    from: now - everyMs,
+    to: now,
+    marginMs: LATE_FRACTION * HOUR_MS,
+  });
+  const load = Math.max(plan.load ?? Number.POSITIVE_INFINITY, ranOut ? OVERLOADED : 0);
+  const demote = config.TRACKER_OVERLOAD_POLICY === 'demote';
+  // Keys added or quota freed: when every demoted video fits back, they all come back at once.
+  const allBack =
+    demote &&
+    turn.demoteBelowVph > 0 &&
+    !ranOut &&
+    restoredLoad(
+      plan,
+      await countDemoted(pool, toEpochMinutes(now - policyFromConfig(config).hourlyUntilMs)),
+    ) <=
+      1 - BAND;
   const demoteBelowVph =
-    config.TRACKER_OVERLOAD_POLICY === 'demote'
-      ? nextThreshold(turn.demoteBelowVph, plan.load ?? Infinity, 0.02, restoredLoad(plan))
-      : 0;
+    !demote || allBack
+      ? 0
+      : nextThreshold(
+          turn.demoteBelowVph,
+          load,
+          BAND,
+          settled ? restoredLoad(plan) : Number.POSITIVE_INFINITY,
+        );
   await writeCapacityState(pool, {
+    ...(demoteBelowVph < turn.demoteBelowVph || ranOut ? { noLowerBefore: now + DAY_MS } : {}),
     demoteBelowVph,
-    overloaded: (plan.load ?? Infinity) > 1,
+    overloaded: load > 1,
     checkedAt: now,
     plan,
   });
@@ -55,9 +94,9 @@ export async function checkCapacity(deps: {
  * tenth, not more: near saturation every HOURLY video costs most of a unit a day, so a bigger probe
  * would keep the threshold up with a fifth of the key unspent (the simulated week measured it).
  */
-function restoredLoad(plan: CapacityPlan): number {
+function restoredLoad(plan: CapacityPlan, videos = Math.ceil(plan.tiers.HOURLY / 10)): number {
   if (plan.availableUnits <= 0) return Infinity;
-  const back = Math.min(plan.tiers.DAILY, Math.ceil(plan.tiers.HOURLY / 10));
+  const back = Math.min(plan.tiers.DAILY, videos);
   const tiers = { ...plan.tiers, HOURLY: plan.tiers.HOURLY + back, DAILY: plan.tiers.DAILY - back };
   return (
     neededUnits(

@@ -60,26 +60,47 @@ export async function claimCapacityCheck(
   db: Queryable,
   now: number,
   everyMs: number,
-): Promise<CapacityState | null> {
+): Promise<(CapacityState & { noLowerBefore: number | null }) | null> {
   const r = await db.query(
     `UPDATE capacity_state SET checked_at = $1
      WHERE id = 1 AND (checked_at IS NULL OR checked_at <= $2)
-     RETURNING demote_below_vph, overloaded`,
+     RETURNING demote_below_vph, overloaded, no_lower_before`,
     [new Date(now), new Date(now - everyMs)],
   );
   const x = r.rows[0];
-  return x ? { demoteBelowVph: Number(x.demote_below_vph), overloaded: x.overloaded, checkedAt: now } : null;
+  return x
+    ? {
+        demoteBelowVph: Number(x.demote_below_vph),
+        overloaded: x.overloaded,
+        checkedAt: now,
+        noLowerBefore: x.no_lower_before ? +x.no_lower_before : null,
+      }
+    : null;
 }
 
 export async function writeCapacityState(
   db: Queryable,
-  s: { demoteBelowVph: number; overloaded: boolean; checkedAt: number; plan: unknown },
+  s: {
+    demoteBelowVph: number;
+    overloaded: boolean;
+    checkedAt: number;
+    plan: unknown;
+    /** Set: the threshold is not lowered before this time (epoch ms). */
+    noLowerBefore?: number;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO capacity_state (id, demote_below_vph, overloaded, checked_at, plan)
      VALUES (1, $1, $2, $3, $4)
-     ON CONFLICT (id) DO UPDATE SET demote_below_vph = $1, overloaded = $2, checked_at = $3, plan = $4`,
-    [s.demoteBelowVph, s.overloaded, new Date(s.checkedAt), JSON.stringify(s.plan)],
+     ON CONFLICT (id) DO UPDATE SET demote_below_vph = $1, overloaded = $2, checked_at = $3, plan = $4,
+       no_lower_before = coalesce($5, capacity_state.no_lower_before)`,
+    [
+      s.demoteBelowVph,
+      s.overloaded,
+      new Date(s.checkedAt),
+      JSON.stringify(s.plan),
+      s.noLowerBefore === undefined ? null : new Date(s.noLowerBefore),
+    ],
   );
 }
 
@@ -121,6 +142,18 @@ export async function liveCadenceVideos(db: Queryable, cadenceMin: number): Prom
     `SELECT coalesce(sum(cardinality(video_ids)), 0)::int AS n FROM watchlist_schedule
      WHERE tier = 0 AND last_tracked_min > 0 AND coalesce(planned_min, due_min) - last_tracked_min <= $1`,
     [cadenceMin + 1],
+  );
+  return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * Videos young enough for HOURLY (published after `hourlySinceMin`) that are polled DAILY: the demoted
+ * ones (src/capacity/overload.ts demotes only those; nothing else puts a video that young in DAILY).
+ */
+export async function countDemoted(db: Queryable, hourlySinceMin: number): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM watchlist WHERE tier = 1 AND published_min > $1',
+    [hourlySinceMin],
   );
   return r.rows[0]?.n ?? 0;
 }
