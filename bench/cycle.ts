@@ -5,7 +5,14 @@ import { loadConfig } from '../src/config/index.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import type { Pool } from '../src/db/pool.ts';
 import { silentLogger } from '../src/log.ts';
-import { TIER_INTERVAL_MS, TIER_NAMES, tierForAge } from '../src/tiers.ts';
+import {
+  DEFAULT_POLICY,
+  DEFAULT_VELOCITY,
+  TIER_INTERVAL_MS,
+  TIER_NAMES,
+  tierFor,
+  tierForAge,
+} from '../src/tiers.ts';
 import { startWorkers } from '../workers/runtime.ts';
 import { dispatchTracker } from '../workers/tracker-dispatch.ts';
 import { benchDatabase } from './db.ts';
@@ -144,10 +151,15 @@ export async function benchCycle(opts: {
   }
 }
 
+/** The shipped tier policy (TIER_VELOCITY_ENABLED is on by default: src/config/schema.ts). */
+const SHIPPED_POLICY = { ...DEFAULT_POLICY, velocity: { ...DEFAULT_VELOCITY, enabled: true } };
+
 /**
  * Puts the arrivals of the `days` before `start` on the watchlist as a long-running system would have
- * them: each video in the tier of its age, due at its tier's next grid point counted from its
- * publication (the unaligned schedule), in pages of 5,000.
+ * them: each video in the tier its age and its growth over its last interval give under the shipped
+ * velocity rules (a dormant 10-day-old video is WEEKLY already, as it would have been since its first
+ * poll after 72 hours), due at its tier's next grid point counted from its publication (the unaligned
+ * schedule), in pages of 5,000.
  */
 export async function seedSteadyState(pool: Pool, world: World, start: number, days: number): Promise<void> {
   const ids = (from: number, to: number) => world.videoIdsPublishedBetween(from, to, 10_000_000);
@@ -157,9 +169,24 @@ export async function seedSteadyState(pool: Pool, world: World, start: number, d
       await addToWatchlist(
         pool,
         page.slice(i, i + 5_000).map((id) => {
-          const publishedAt = world.publishedAt(world.indexOf(id));
-          const every = TIER_INTERVAL_MS[TIER_NAMES[tierForAge(start - publishedAt)] as 'HOURLY'];
-          return { id, publishedAt, dueAt: start + ((((publishedAt - start) % every) + every) % every) };
+          const index = world.indexOf(id);
+          const publishedAt = world.publishedAt(index);
+          const byAge = tierForAge(start - publishedAt, SHIPPED_POLICY);
+          const before = TIER_INTERVAL_MS[TIER_NAMES[byAge] as 'HOURLY'];
+          const gained =
+            world.statistics(index, start).viewCount - world.statistics(index, start - before).viewCount;
+          const tier = tierFor(
+            start - publishedAt,
+            { viewsPerHour: Math.max(0, gained) / (before / HOUR_MS), previousTier: byAge },
+            SHIPPED_POLICY,
+          );
+          const every = TIER_INTERVAL_MS[TIER_NAMES[tier] as 'HOURLY'];
+          return {
+            id,
+            publishedAt,
+            tier,
+            dueAt: start + ((((publishedAt - start) % every) + every) % every),
+          };
         }),
         start,
       );

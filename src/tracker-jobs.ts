@@ -138,6 +138,13 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
 }
 
 /**
+ * The reserve is the planned HOURLY jobs plus this share: the plan is a day's mean, and a poll late in
+ * the day's last hour for want of one unit is what the `demote` policy promises not to have (the
+ * simulated week measured two such polls a week without it).
+ */
+const RESERVE_MARGIN = 1.05;
+
+/**
  * Units the HOURLY tier will need before the tracking quota resets (next Pacific midnight), beyond the
  * polls due now, as the tracker packs them: the HOURLY jobs an hour the last capacity check planned
  * (src/capacity/capacity.ts, from how the tier's due times fall in the hour; no scan per dispatch),
@@ -153,6 +160,7 @@ export async function hourlyReserve(
 ): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
   if (ms <= 0) return 0;
-  if (opts.hourlyJobsPerHour !== null) return Math.ceil((opts.hourlyJobsPerHour * ms) / HOUR_MS);
+  if (opts.hourlyJobsPerHour !== null)
+    return Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * ms) / HOUR_MS);
   return Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
 }

@@ -7,19 +7,20 @@ import { failedJobs } from './helpers/queues.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
 
 /**
- * A simulated week with one key whose quota the watchlist outgrows by half: 296 new videos a day on
- * top of 30 days of earlier ones (1.52 units a day per new video a day at 50 ids: ~450 units a day)
- * against 300 units a day, a dispatch a simulated minute (the saturation bench's world, bench/
- * saturation.ts, for a week). The world is scaled down (a 300-unit key instead of 10,000) so that the
- * week runs in seconds; the arithmetic is the same but for one thing: an HOURLY tier takes a call per
- * span of due times (5 minutes here) however few its videos, 288 a day, which is most of a 300-unit
- * key and 3% of a real one.
+ * A simulated week with one key whose quota the watchlist outgrows by half: 987 new videos a day on
+ * top of 30 days of earlier ones in their steady state (1.52 units a day per new video a day at 50
+ * ids: ~1,500 units a day) against 1,000 units a day, a dispatch a simulated minute (the saturation
+ * bench's world, bench/saturation.ts, for a week). The world is scaled down (a 1,000-unit key instead
+ * of 10,000) so that the week runs in a minute or two; the arithmetic is the same as long as the key is
+ * well above 288 units: an HOURLY tier takes a call per span of due times (5 minutes at this cadence)
+ * however few its videos, and a 300-unit key would spend nearly all of it on that floor.
  */
 const START = Date.UTC(2026, 10, 25, 8); // midnight in California: Pacific days are whole steps
-const QUOTA = 300;
-const WORLD = { videosPerDay: 296, historyDays: 31, originMs: START, channels: 200 };
+const QUOTA = 1_000;
+const WORLD = { videosPerDay: 987, historyDays: 31, originMs: START, channels: 200 };
 const STEP_MS = MINUTE_MS;
-const DAYS = 7;
+/** Days simulated: a week under demote; under defer, three show which tiers fall behind. */
+const DAYS = { demote: 7, defer: 3 } as const;
 
 async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
   const s = await startTestSystem({
@@ -42,7 +43,7 @@ async function week(policy: 'demote' | 'defer'): Promise<TestSystem> {
   const world = s.ctx.simulator!.world as World;
   await seedSteadyState(s.ctx.pool, world, START, 30);
   let from = START;
-  for (let t = START + STEP_MS; t <= START + DAYS * DAY_MS; t += STEP_MS) {
+  for (let t = START + STEP_MS; t <= START + DAYS[policy] * DAY_MS; t += STEP_MS) {
     s.clock.set(t);
     const ids = world.videoIdsPublishedBetween(from, t, 100_000);
     from = t;
@@ -69,9 +70,9 @@ async function settle(s: TestSystem): Promise<void> {
 }
 
 /** Units the simulator charged per full Pacific day of the week. */
-const chargedPerDay = (s: TestSystem): number[] => {
+const chargedPerDay = (s: TestSystem, n: number): number[] => {
   const days = Object.values(s.ctx.simulator!.stats().keys)[0] ?? {};
-  return Array.from({ length: DAYS }, (_, d) => days[pacificDay(START + d * DAY_MS + HOUR_MS)]?.units ?? 0);
+  return Array.from({ length: n }, (_, d) => days[pacificDay(START + d * DAY_MS + HOUR_MS)]?.units ?? 0);
 };
 
 /** Late polls per tier and day of the week, with the first and last hour (Pacific) they were due. */
@@ -102,24 +103,20 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     await s?.close();
   });
 
-  it('serves HOURLY on time once the threshold has settled, spends the key, and plans what it charges', async () => {
-    const charged = chargedPerDay(s);
+  it('serves HOURLY on time, spends the key, and plans what it charges', async () => {
+    const charged = chargedPerDay(s, DAYS.demote);
     const byDay = await lateByDay(s);
     const plan = (await s.db.pool.query('SELECT plan FROM capacity_state')).rows[0]?.plan;
     const vph = (await s.db.pool.query('SELECT demote_below_vph FROM capacity_state')).rows[0];
     if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay, plan, vph }));
-    // Measured (docs/dataset.md, "Overload policies"): HOURLY polls are late only on day 0, in its last
-    // hour (83 of ~9,000), while the threshold climbs from 0 (x1.5 an hour); from day 1 on none. The
-    // key is spent to 295-300 units a day but the last (284: 95-100%): after the quota runs out early
-    // or the threshold falls, the controller holds for a day rather than overshoot (src/capacity/
-    // check.ts). The planner's need (290) is within 2% of the units charged on the last day.
-    const hourlyLate = byDay.filter((x) => x.tier === 0);
-    for (const r of hourlyLate) {
-      expect(r.day).toBe(0);
-      expect(r.first_h).toBeGreaterThanOrEqual(20);
-      expect(r.n).toBeLessThanOrEqual(200);
-    }
-    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.93 * QUOTA);
+    // Measured (docs/dataset.md, "Overload policies"): no HOURLY poll late for want of quota in most
+    // runs, one of ~280,000 in some (the order jobs finish in varies); the key spent to 986-987 units on
+    // day 0, while the threshold climbs from 0, and to 1,000 every day after; the planner's need
+    // (997-1,002) within 1% of the units charged on the last day.
+    const hourlyLate = byDay.filter((x) => x.tier === 0).reduce((a, x) => a + x.n, 0);
+    expect(hourlyLate).toBeLessThanOrEqual(10);
+    expect(charged[0]).toBeGreaterThanOrEqual(0.97 * QUOTA);
+    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.99 * QUOTA);
     const last = charged.at(-1)!;
     expect(Math.abs(plan.neededUnits - last) / last).toBeLessThanOrEqual(0.05);
   });
@@ -130,7 +127,7 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
       `SELECT count(*)::int AS demoted,
               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM lifecycle_staging l WHERE l.video_id = w.video_id AND l.event = 9))::int AS recorded
        FROM watchlist w WHERE w.tier = 1 AND w.published_min > $1`,
-      [Math.floor((START + DAYS * DAY_MS - 47 * HOUR_MS) / MINUTE_MS)],
+      [Math.floor((START + DAYS.demote * DAY_MS - 47 * HOUR_MS) / MINUTE_MS)],
     );
     expect(r.rows[0]!.demoted).toBeGreaterThan(0);
     expect(r.rows[0]!.recorded).toBe(r.rows[0]!.demoted);
@@ -150,12 +147,12 @@ describe('the same week, policy defer', () => {
     const late = await lateByTier(s);
     const byDay = await lateByDay(s);
     if (process.env.WEEK_FIGURES)
-      console.log('defer', JSON.stringify({ late, charged: chargedPerDay(s), byDay }));
+      console.log('defer', JSON.stringify({ late, charged: chargedPerDay(s, DAYS.defer), byDay }));
     expect(late.find((r) => r.tier === 1 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
     expect(late.every((r) => r.reason === 'capacity')).toBe(true);
-    // Under defer nothing gives, so both tiers fall behind: DAILY from the morning (it gets no jobs of
-    // its own while the units are kept for HOURLY: hourlyReserve), HOURLY only in the evening, when
-    // the day's units are spent (measured: from hour 17-20 on, 640-700 polls a day).
+    // Under defer nothing gives, so both tiers fall behind: DAILY on the first morning (it gets no jobs
+    // of its own while the units are kept for HOURLY: hourlyReserve), HOURLY from the third day, in the
+    // last hour before the reset, when the day's units are spent (measured: ~1,100 and ~300 polls).
     expect(late.find((r) => r.tier === 0 && r.reason === 'capacity')?.n ?? 0).toBeGreaterThan(0);
     for (const r of byDay.filter((x) => x.tier === 0)) expect(r.first_h).toBeGreaterThanOrEqual(12);
     const demoted = await s.db.pool.query('SELECT count(*)::int AS n FROM lifecycle_staging WHERE event = 9');

@@ -1,17 +1,17 @@
 import { DAY_MS, HOUR_MS, toEpochMinutes } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { claimCapacityCheck, countDemoted, writeCapacityState } from '../dao/capacity.ts';
-import { quotaSpentEarly } from '../dao/incidents.ts';
+import { countWaiting } from '../dao/packing.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { QuotaSource } from '../discovery/budget.ts';
 import { LATE_FRACTION } from '../observations/gaps.ts';
-import { policyFromConfig } from '../tiers.ts';
+import { policyFromConfig, Tier } from '../tiers.ts';
 import { type CapacityPlan, neededUnits, readCapacity } from './capacity.ts';
 import { nextThreshold } from './overload.ts';
 
 /** How far the load may be from 1 before the controller moves the threshold (nextThreshold). */
 const BAND = 0.02;
-/** The load the controller acts on when the quota ran out early: above its band, so it demotes. */
+/** The load the controller acts on when HOURLY polls wait for the reset: above its band, so it demotes. */
 const OVERLOADED = 1.05;
 
 /** How often (at most) the capacity check runs: once the HOURLY tier has turned over, an hour. */
@@ -37,16 +37,13 @@ export async function checkCapacity(deps: {
   if (!plan) return null;
   // Videos a lower threshold brings back return at their next DAILY poll: until a day has passed
   // since the last lowering, part of its load is still to come, and lowering again would overshoot
-  // (sql/010_capacity_hold.sql). The plan is a model; the quota running out well before the reset
-  // since the last check is the measure that HOURLY polls waited: overloaded, whatever the model
-  // says, and not lowered for a day either.
+  // (sql/010_capacity_hold.sql). The plan is a model; HOURLY polls waiting for the reset, late, with
+  // the quota spent, are the measure that it fell short: overloaded, whatever the model says, and
+  // not lowered for a day either.
   const settled = turn.noLowerBefore === null || now >= turn.noLowerBefore;
-  const everyMs = deps.everyMs ?? CHECK_EVERY_MS;
-  const ranOut = await quotaSpentEarly(pool, {
-    from: now - everyMs,
-    to: now,
-    marginMs: LATE_FRACTION * HOUR_MS,
-  });
+  const ranOut =
+    plan.remainingToday <= 0 &&
+    (await countWaiting(pool, Tier.HOURLY, toEpochMinutes(now - LATE_FRACTION * HOUR_MS))) > 0;
   const load = Math.max(plan.load ?? Number.POSITIVE_INFINITY, ranOut ? OVERLOADED : 0);
   const demote = config.TRACKER_OVERLOAD_POLICY === 'demote';
   // Keys added or quota freed: when every demoted video fits back, they all come back at once.
@@ -90,11 +87,12 @@ export async function checkCapacity(deps: {
 }
 
 /**
- * The load with a tenth more HOURLY videos (taken from DAILY): what lowering the threshold risks. A
- * tenth, not more: near saturation every HOURLY video costs most of a unit a day, so a bigger probe
- * would keep the threshold up with a fifth of the key unspent (the simulated week measured it).
+ * The load with a twentieth more HOURLY videos (taken from DAILY), or with `videos` more: what lowering
+ * the threshold risks. A twentieth: a bigger probe kept the threshold up with the key not quite spent
+ * (a tenth: 94% of it in the simulated week, test/capacity-week.test.ts; a twentieth: 100%), and the
+ * day's hold after each lowering keeps the small steps from adding up before their videos are back.
  */
-function restoredLoad(plan: CapacityPlan, videos = Math.ceil(plan.tiers.HOURLY / 10)): number {
+function restoredLoad(plan: CapacityPlan, videos = Math.ceil(plan.tiers.HOURLY / 20)): number {
   if (plan.availableUnits <= 0) return Infinity;
   const back = Math.min(plan.tiers.DAILY, videos);
   const tiers = { ...plan.tiers, HOURLY: plan.tiers.HOURLY + back, DAILY: plan.tiers.DAILY - back };

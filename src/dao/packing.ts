@@ -8,3 +8,13 @@ export async function countScheduled(db: Queryable, tier: number): Promise<numbe
   );
   return r.rows[0]?.n ?? 0;
 }
+
+/** Polls of `tier` still unclaimed and due before `beforeMin` (epoch minutes): waiting, not in flight. */
+export async function countWaiting(db: Queryable, tier: number, beforeMin: number): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    `SELECT coalesce(sum(cardinality(video_ids)), 0)::int AS n FROM watchlist_schedule
+     WHERE tier = $1 AND due_min < $2 AND planned_min IS NULL`,
+    [tier, beforeMin],
+  );
+  return r.rows[0]?.n ?? 0;
+}

@@ -43,7 +43,8 @@ export interface ClaimedBatch {
  */
 export async function addToWatchlist(
   db: Queryable,
-  videos: { id: string; publishedAt: Date | number; dueAt?: number }[],
+  /** `tier`: given by whoever seeds a schedule already classified (benchmarks); else the age's. */
+  videos: { id: string; publishedAt: Date | number; dueAt?: number; tier?: TierCode }[],
   now: number,
   policy?: TierPolicy,
 ): Promise<number> {
@@ -69,7 +70,7 @@ export async function addToWatchlist(
     [
       [...dues.keys()],
       unique.map((v) => toEpochMinutes(+v.publishedAt)),
-      unique.map((v) => tierForAge(now - +v.publishedAt, policy)),
+      unique.map((v) => v.tier ?? tierForAge(now - +v.publishedAt, policy)),
       [...dues.values()],
     ],
   );
