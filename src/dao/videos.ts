@@ -205,7 +205,7 @@ export async function searchChannels(
   return r.rows.map((x) => ({ channelId: x.channel_id, channelTitle: x.channel_title, videos: x.n }));
 }
 
-/** A channel's hot videos, newest first (index videos_channel, sql/009_channel_index.sql). */
+/** A channel's hot videos, newest first (index videos_channel on channel_id, sql/011_channel_index_dedup.sql). */
 export async function channelVideos(db: Queryable, channelId: string, limit: number): Promise<HotVideo[]> {
   const r = await db.query('SELECT * FROM videos WHERE channel_id = $1 ORDER BY published_at DESC LIMIT $2', [
     channelId,
