@@ -157,13 +157,11 @@ export async function benchScale(o: {
     const s = await sizes(db.pool);
     const perRow = (name: string) =>
       `${name.replace(/^videos[_ ]?/, '') || 'pkey'} ${Math.round(s[name]! / o.hot)}`;
+    // Every index of the hot table, whatever the migrations add (the channel page's among them).
     const videoParts = [
       'videos heap',
       'videos toast',
-      'videos_pkey',
-      'videos_discovered_at',
-      'videos_unenriched',
-      'videos_unvaulted',
+      ...Object.keys(s).filter((n) => n.startsWith('videos_')),
     ]
       .filter((n) => s[n] !== undefined)
       .map(perRow)
