@@ -46,6 +46,11 @@ export async function claimJobs(
     reserve?: number;
     /** How far apart dispatches are (TRACKER_DISPATCH_EVERY_S): a job is held only for a later one. */
     dispatchEveryMs?: number;
+    /**
+     * The quota resets soon (expiringUnits): units of the budget the due polls leave are spent on
+     * DAILY and WEEKLY polls due within their packing windows, which would be polled after the reset.
+     */
+    spendExpiring?: boolean;
   },
 ): Promise<TrackerJob[]> {
   const { now, leaseMs } = opts;
@@ -96,6 +101,24 @@ export async function claimJobs(
     done.push(...jobs);
   }
   if (carried.length) done.push(carried);
+  // Units left at the reset are lost: spent now on the slower tiers' next polls (moved at most their
+  // window, like any fill), they leave tomorrow's units for what falls due tomorrow.
+  for (const tier of opts.spendExpiring ? ([Tier.DAILY, Tier.WEEKLY] as TierCode[]) : []) {
+    const spare = opts.budget - done.length;
+    if (spare <= 0) break;
+    const ahead = await claimToFill(pool, {
+      tier,
+      need: spare * BATCH_SIZE,
+      now,
+      dueBy: now + windowOf(tier),
+      leaseMs,
+    });
+    if (ahead.length === 0) continue;
+    const cut = cutJobs([], ahead, BATCH_SIZE);
+    splits.push(...cut.splits);
+    while (cut.jobs.length > spare) given.push(cut.jobs.pop()!);
+    done.push(...cut.jobs);
+  }
   const tails = await splitClaimedBatches(pool, toEpochMinutes(now + leaseMs), splits);
   const out = done.map((pieces) => toJob(pieces, tails));
   const back = given.map((pieces) => toJob(pieces, tails));
@@ -136,6 +159,12 @@ function toJob(pieces: Piece[], tails: Map<string, string>): TrackerJob {
   }
   return { leaseMin: pieces[0]!.batch.leaseMin, batchIds, videos };
 }
+
+/** How long before the quota reset the dispatcher spends what is left (claimJobs `spendExpiring`). */
+export const EXPIRING_MS = 10 * 60_000;
+
+/** Whether the units left now would expire unspent: the reset is within EXPIRING_MS. */
+export const unitsExpiring = (now: number): boolean => nextPacificMidnight(now) - now <= EXPIRING_MS;
 
 /**
  * The reserve is the planned HOURLY jobs plus this share: the plan is a day's mean, and a poll late in

@@ -109,14 +109,12 @@ describe('a week with one key and 150% of its units wanted, policy demote', () =
     const plan = (await s.db.pool.query('SELECT plan FROM capacity_state')).rows[0]?.plan;
     const vph = (await s.db.pool.query('SELECT demote_below_vph FROM capacity_state')).rows[0];
     if (process.env.WEEK_FIGURES) console.log('demote', JSON.stringify({ charged, byDay, plan, vph }));
-    // Measured (docs/dataset.md, "Overload policies"): no HOURLY poll late for want of quota in most
-    // runs, one of ~280,000 in some (the order jobs finish in varies); the key spent to 986-987 units on
-    // day 0, while the threshold climbs from 0, and to 1,000 every day after; the planner's need
-    // (997-1,002) within 1% of the units charged on the last day.
-    const hourlyLate = byDay.filter((x) => x.tier === 0).reduce((a, x) => a + x.n, 0);
-    expect(hourlyLate).toBeLessThanOrEqual(10);
-    expect(charged[0]).toBeGreaterThanOrEqual(0.97 * QUOTA);
-    for (const u of charged.slice(1)) expect(u).toBeGreaterThanOrEqual(0.99 * QUOTA);
+    // Measured (docs/dataset.md, "Overload policies"): no HOURLY poll late for want of quota; the key
+    // spent to 1,000 units every day, the first one too (the units left in the last 10 minutes go to
+    // DAILY and WEEKLY polls due soon after the reset: claimJobs `spendExpiring`); the planner's need
+    // (997) within 1% of the units charged on the last day.
+    expect(byDay.filter((x) => x.tier === 0)).toEqual([]);
+    for (const u of charged) expect(u).toBeGreaterThanOrEqual(0.99 * QUOTA);
     const last = charged.at(-1)!;
     expect(Math.abs(plan.neededUnits - last) / last).toBeLessThanOrEqual(0.05);
   });

@@ -16,9 +16,11 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import type { ClaimedBatch } from '../src/dao/watchlist.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { DEFAULT_POLICY, nextPollAt, Tier, type TierCode } from '../src/tiers.ts';
+import { claimJobs } from '../src/tracker-jobs.ts';
 import { cutJobs, jobSize, packWindowMs, shouldHold } from '../src/tracker-packing.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
 const base = {
@@ -307,6 +309,47 @@ describe('full jobs', () => {
     const job = cutJobs([batch(10, 1000)]).jobs[0]!;
     expect(shouldHold(job, 1000 * 60_000 + 60_000, 2 * 60_000)).toBe(true);
     expect(shouldHold(job, 1000 * 60_000 + 2 * 60_000, 2 * 60_000)).toBe(false);
+  });
+});
+
+describe('units about to expire at the quota reset', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('are spent on DAILY polls due within their window after it, and only then', async () => {
+    // 23:55 in California (UTC-8 in November): the quota resets in 5 minutes.
+    const now = Date.UTC(2026, 10, 26, 7, 55);
+    const old = now - 10 * DAY_MS; // DAILY by age
+    const add = (from: number, n: number, dueAt: number) =>
+      addToWatchlist(
+        db.pool,
+        Array.from({ length: n }, (_, i) => ({
+          id: videoIdFromBits(BigInt(from + i)),
+          publishedAt: old,
+          dueAt,
+        })),
+        now,
+      );
+    await add(1, 120, now + 40 * MINUTE_MS); // within DAILY's window (72 minutes)
+    await add(1_000, 50, now + 3 * HOUR_MS); // beyond it
+    const claim = (spendExpiring: boolean, budget: number) =>
+      claimJobs(db.pool, { budget, now, leaseMs: 15 * MINUTE_MS, windowFraction: 0.05, spendExpiring });
+    // Nothing is due: without the reset in sight, no job.
+    expect(await claim(false, 10)).toEqual([]);
+    // With it, the 120 polls due in 40 minutes are taken, in full jobs but the last, as far as the
+    // budget goes; the ones 3 hours away are not (they would move more than their window).
+    const two = await claim(true, 2);
+    expect(two.map((j) => j.videos.length)).toEqual([50, 50]);
+    const rest = await claim(true, 10);
+    expect(rest.map((j) => j.videos.length)).toEqual([20]);
+    expect(
+      [...two, ...rest].every((j) => j.videos.every((v) => v.dueMin === (now + 40 * MINUTE_MS) / MINUTE_MS)),
+    ).toBe(true);
   });
 });
 

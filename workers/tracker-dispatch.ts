@@ -8,7 +8,7 @@ import { MINUTE_MS, pacificDay } from '../src/clock.ts';
 import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
 import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
 import { Tier } from '../src/tiers.ts';
-import { claimJobs, hourlyReserve } from '../src/tracker-jobs.ts';
+import { claimJobs, hourlyReserve, unitsExpiring } from '../src/tracker-jobs.ts';
 import { packWindowMs } from '../src/tracker-packing.ts';
 import type { AgentDeps } from './deps.ts';
 
@@ -79,6 +79,7 @@ export async function dispatchTracker(
       leaseMs: config.TRACKER_LEASE_S * 1000,
       windowFraction: config.TRACKER_PACK_WINDOW_PCT / 100,
       dispatchEveryMs: config.TRACKER_DISPATCH_EVERY_S * 1000,
+      spendExpiring: unitsExpiring(now),
       // Held back from the slower tiers out of the units left, not the per-dispatch cap.
       reserve: Math.max(
         0,
