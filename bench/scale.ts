@@ -72,6 +72,9 @@ async function ingest(
   }
 }
 
+/** The shortest janitor run over which the tracker's rate beside it is a measure (seconds). */
+const MIN_RATE_WINDOW_S = 2;
+
 async function sizes(pool: Pool): Promise<Record<string, number>> {
   const r = await pool.query<{ name: string; bytes: string }>(
     `SELECT 'database' AS name, pg_database_size(current_database())::text AS bytes
@@ -240,7 +243,12 @@ export async function benchScale(o: {
       const staged = await countStaged();
       const perMin = Math.round((result.deleted / janitorS) * 60);
       const alone = janitor!.staged / ((janitor!.t - tStart) / 1000);
-      const during = (janitorDone.staged - janitor!.staged) / ((janitorDone.t - janitor!.t) / 1000);
+      const windowS = (janitorDone.t - janitor!.t) / 1000;
+      const during = (janitorDone.staged - janitor!.staged) / windowS;
+      // Jobs stage 50 snapshots at a time: over a window of a second or less (the janitor after
+      // sql/011 deletes 100,000 rows in 0.2 s) the rate is 0 or a burst, not a measure, and the gate
+      // leaves it alone.
+      const measurable = windowS >= MIN_RATE_WINDOW_S;
       figures.push(
         {
           name: 'janitor deletions while the tracker runs',
@@ -255,7 +263,8 @@ export async function benchScale(o: {
           value: Math.round(during),
           unit: 'snapshots/s',
           goal: 'reported',
-          how: `snapshots staged during the janitor's run (${Math.round(alone)}/s before it, alone; all ${staged.toLocaleString('en-US')} snapshots of ${o.tracked.toLocaleString('en-US')} due videos in ${trackerS.toFixed(1)} s), 1 tracker process × 16`,
+          how: `snapshots staged during the janitor's run of ${windowS.toFixed(1)} s${measurable ? '' : ` (under ${MIN_RATE_WINDOW_S} s: a burst, not a rate; not gated)`} (${Math.round(alone)}/s before it, alone; all ${staged.toLocaleString('en-US')} snapshots of ${o.tracked.toLocaleString('en-US')} due videos in ${trackerS.toFixed(1)} s), 1 tracker process × 16`,
+          ...(measurable ? {} : { gate: { better: 'none' as const } }),
         },
       );
       return figures;
