@@ -123,9 +123,8 @@ export function nextPollAt(o: {
   now: number;
   lateAfterMs: number;
 }): number {
+  if (o.tier !== o.previousTier || o.now - o.dueAt <= o.lateAfterMs) return intervalAfter(o.tier, o.now);
   const interval = TIER_INTERVAL_MS[TIER_NAMES[o.tier] as Exclude<TierName, 'GONE'>];
-  const oneFromNow = Math.ceil((o.now + interval) / MINUTE_MS) * MINUTE_MS;
-  if (o.tier !== o.previousTier || o.now - o.dueAt <= o.lateAfterMs) return oneFromNow;
   const steps = Math.max(1, Math.ceil((o.now + interval / 2 - o.dueAt) / interval));
   return Math.ceil((o.dueAt + steps * interval) / MINUTE_MS) * MINUTE_MS;
 }
@@ -143,6 +142,11 @@ export function nextTrack(
   growth?: Growth,
 ): { tier: TierCode; nextAt: number } {
   const tier = tierFor(now - publishedAt, growth, policy);
+  return { tier, nextAt: intervalAfter(tier, now) };
+}
+
+/** One interval of `tier` after `at`, in whole minutes. */
+function intervalAfter(tier: TierCode, at: number): number {
   const interval = TIER_INTERVAL_MS[TIER_NAMES[tier] as Exclude<TierName, 'GONE'>];
-  return { tier, nextAt: Math.ceil((now + interval) / MINUTE_MS) * MINUTE_MS };
+  return Math.ceil((at + interval) / MINUTE_MS) * MINUTE_MS;
 }

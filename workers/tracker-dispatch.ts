@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Payload } from '../queues/index.ts';
 import { enqueueBulk } from '../queues/index.ts';
-import { hourlyShape } from '../src/capacity/capacity.ts';
+import { configuredHourlyShape } from '../src/capacity/capacity.ts';
 import { checkCapacity } from '../src/capacity/check.ts';
 import type { CapacityHint } from '../src/capacity/overload.ts';
-import { MINUTE_MS, pacificDay } from '../src/clock.ts';
+import { pacificDay } from '../src/clock.ts';
 import { readCapacityState, recordDispatched } from '../src/dao/capacity.ts';
 import { BATCH_SIZE, type ClaimedBatch } from '../src/dao/watchlist.ts';
-import { Tier } from '../src/tiers.ts';
 import { claimJobs, hourlyReserve, unitsExpiring } from '../src/tracker-jobs.ts';
-import { packWindowMs } from '../src/tracker-packing.ts';
 import type { AgentDeps } from './deps.ts';
 
 const CLAIM_CHUNK = 500; // jobs per addBulk
@@ -87,10 +85,7 @@ export async function dispatchTracker(
           (units - queued) +
           (await hourlyReserve(pool, now, {
             hourlyJobsPerHour,
-            shape: hourlyShape(
-              packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
-              config.TRACKER_DISPATCH_EVERY_S,
-            ),
+            shape: configuredHourlyShape(config),
           })),
       ),
     })

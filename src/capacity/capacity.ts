@@ -187,6 +187,15 @@ export function hourlyShape(windowMin: number, dispatchEveryS: number): HourlySh
   return every >= windowMin ? { spanMin, grid: { everyMin: every, aheadMin: windowMin } } : { spanMin };
 }
 
+/** hourlyShape at the configured packing window and dispatch cadence. */
+export const configuredHourlyShape = (
+  config: Pick<Config, 'TRACKER_PACK_WINDOW_PCT' | 'TRACKER_DISPATCH_EVERY_S'>,
+): HourlyShape =>
+  hourlyShape(
+    packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
+    config.TRACKER_DISPATCH_EVERY_S,
+  );
+
 /**
  * The mean of ceil(n / size) for n ~ Poisson(lambda): how many jobs a span of due polls takes when the
  * polls due in a span vary from one span to the next as arrivals do (due times follow publication
@@ -421,10 +430,7 @@ export async function readCapacity(deps: {
     arrivalsPerDay: Math.max(ageDays[0] ?? 0, ageDays[1] ?? 0),
     policy: policyFromConfig(config),
     idsPerUnit: ipu,
-    hourlyShape: hourlyShape(
-      packWindowMs(Tier.HOURLY, config.TRACKER_PACK_WINDOW_PCT / 100) / MINUTE_MS,
-      config.TRACKER_DISPATCH_EVERY_S,
-    ),
+    hourlyShape: configuredHourlyShape(config),
     hourlyDueByMinute: dueByMinute,
     slowDue,
     live,

@@ -30,16 +30,13 @@ export interface CapacityState {
   demoteBelowVph: number;
   overloaded: boolean;
   checkedAt: number | null;
-  /** HOURLY videos at the last check (null before one). */
-  hourlyVideos?: number | null;
   /** HOURLY jobs an hour the last check planned (null before one, or without a key pool). */
   hourlyJobsPerHour?: number | null;
 }
 
 export async function readCapacityState(db: Queryable): Promise<CapacityState> {
   const r = await db.query(
-    `SELECT demote_below_vph, overloaded, checked_at, (plan->'tiers'->>'HOURLY')::int AS hourly,
-            (plan->>'hourlyJobsPerHour')::float8 AS hourly_jobs
+    `SELECT demote_below_vph, overloaded, checked_at, (plan->>'hourlyJobsPerHour')::float8 AS hourly_jobs
      FROM capacity_state WHERE id = 1`,
   );
   const x = r.rows[0];
@@ -47,7 +44,6 @@ export async function readCapacityState(db: Queryable): Promise<CapacityState> {
     demoteBelowVph: x ? Number(x.demote_below_vph) : 0,
     overloaded: x?.overloaded ?? false,
     checkedAt: x?.checked_at ? +x.checked_at : null,
-    hourlyVideos: x?.hourly ?? null,
     hourlyJobsPerHour: x?.hourly_jobs ?? null,
   };
 }

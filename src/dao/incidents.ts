@@ -24,22 +24,6 @@ export async function recordQuotaIncident(
 }
 
 /**
- * Whether the tracking quota ran out between `from` and `to` (epoch ms) with more than `marginMs` left
- * before its reset: polls due in that time waited for the reset (a quota incident that started then).
- */
-export async function quotaSpentEarly(
-  db: Queryable,
-  o: { from: number; to: number; marginMs: number },
-): Promise<boolean> {
-  const r = await db.query(
-    `SELECT 1 FROM tracker_incidents WHERE reason = 'quota' AND started_at > $1 AND started_at <= $2
-       AND ended_at - started_at > make_interval(secs => $3::float8 / 1000) LIMIT 1`,
-    [new Date(o.from), new Date(o.to), o.marginMs],
-  );
-  return r.rowCount !== null && r.rowCount > 0;
-}
-
-/**
  * A failed call at `at`: extends the latest outage if it ended less than `mergeWithinMs` before, else
  * starts one.
  */
