@@ -1,6 +1,6 @@
 import { type HourlyShape, hourlyJobs } from './capacity/capacity.ts';
 import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
-import { countScheduled } from './dao/packing.ts';
+import { countScheduled, dueByMinuteBetween } from './dao/packing.ts';
 import {
   BATCH_SIZE,
   type ClaimedBatch,
@@ -12,7 +12,15 @@ import {
 import type { Queryable } from './db/pool.ts';
 import { LATE_FRACTION } from './observations/gaps.ts';
 import { Tier, type TierCode } from './tiers.ts';
-import { type Cut, cutJobs, holdUntil, jobSize, type Piece, packWindowMs } from './tracker-packing.ts';
+import {
+  type Cut,
+  cutJobs,
+  holdUntil,
+  jobSize,
+  jobsForDue,
+  type Piece,
+  packWindowMs,
+} from './tracker-packing.ts';
 
 /** A tracker job's payload (queues/definitions.ts `tracker`): ≤ 50 videos, one videos.list unit. */
 export interface TrackerJob {
@@ -181,15 +189,40 @@ const RESERVE_MARGIN = 1.05;
  * the reset can wait for it without being late (src/observations/gaps.ts), so they are not counted. The
  * dispatcher keeps this many units from DAILY's and WEEKLY's own jobs: under overload, spending them on
  * the slower tiers early in the day would leave HOURLY polls waiting for the reset later.
+ *
+ * In the day's last hour (lastHourReserve) the planned rate is not enough: what remains is a few tens
+ * of jobs, and the polls of one half hour vary by more than the margin from the day's mean.
  */
 export async function hourlyReserve(
   pool: Queryable,
   now: number,
-  opts: { hourlyJobsPerHour: number | null; shape: HourlyShape },
+  opts: { hourlyJobsPerHour: number | null; arrivalsPerDay?: number | null; shape: HourlyShape },
 ): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
   if (ms <= 0) return 0;
-  if (opts.hourlyJobsPerHour !== null)
-    return Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * ms) / HOUR_MS);
-  return Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
+  const planned =
+    opts.hourlyJobsPerHour !== null
+      ? Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * ms) / HOUR_MS)
+      : Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
+  if (ms > HOUR_MS) return planned;
+  return Math.max(planned, await lastHourReserve(pool, now, ms, opts));
+}
+
+/**
+ * The HOURLY jobs still to come when the reset is within the hour, counted rather than planned: every
+ * HOURLY video is polled at most once more before it (its next poll is an interval after this one),
+ * so the polls are the schedule's, due by then, packed as the dispatcher will (jobsForDue), plus the
+ * new videos the last check measured arriving, at 50 a unit (due at once, they join the polls due with
+ * them). Measured: with the planned rate alone, one run in three of the simulated week (test/capacity-week.test.ts) left a job of HOURLY polls late in a day's
+ * last hour, the units spent on DAILY ones before.
+ */
+async function lastHourReserve(
+  pool: Queryable,
+  now: number,
+  ms: number,
+  opts: { arrivalsPerDay?: number | null; shape: HourlyShape },
+): Promise<number> {
+  const due = await dueByMinuteBetween(pool, Tier.HOURLY, toEpochMinutes(now), toEpochMinutes(now + ms));
+  const arrivals = ((opts.arrivalsPerDay ?? 0) * ms) / (24 * HOUR_MS);
+  return jobsForDue(due, opts.shape.spanMin) + Math.ceil(arrivals / BATCH_SIZE);
 }

@@ -100,3 +100,31 @@ export const shouldHold = (job: Piece[], now: number, windowMs: number, size = B
   const until = holdUntil(job, () => windowMs, size);
   return until !== null && now < until;
 };
+
+/**
+ * The jobs polls due at these minutes (in due order) take as the dispatcher packs them: each job holds
+ * up to `size` polls due within `spanMin` minutes of its first one (the packing window a part-filled
+ * job is held for). It counts the HOURLY tier's own jobs only: the slower tiers ride in their places.
+ */
+export function jobsForDue(
+  due: readonly { min: number; n: number }[],
+  spanMin: number,
+  size = BATCH_SIZE,
+): number {
+  let jobs = 0;
+  let open = 0;
+  let first = 0;
+  for (const { min, n } of due) {
+    if (open > 0 && min - first >= spanMin) open = 0;
+    for (let left = n; left > 0; ) {
+      if (open === 0) {
+        jobs++;
+        first = min;
+      }
+      const take = Math.min(left, size - open);
+      open = (open + take) % size;
+      left -= take;
+    }
+  }
+  return jobs;
+}

@@ -16,8 +16,8 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import type { ClaimedBatch } from '../src/dao/watchlist.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
 import { DEFAULT_POLICY, nextPollAt, Tier, type TierCode } from '../src/tiers.ts';
-import { claimJobs } from '../src/tracker-jobs.ts';
-import { cutJobs, jobSize, packWindowMs, shouldHold } from '../src/tracker-packing.ts';
+import { claimJobs, hourlyReserve } from '../src/tracker-jobs.ts';
+import { cutJobs, jobSize, jobsForDue, packWindowMs, shouldHold } from '../src/tracker-packing.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { startTestDashboard, TEST_KEYS, type TestDashboard } from './helpers/dashboard.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
@@ -350,6 +350,68 @@ describe('units about to expire at the quota reset', () => {
     expect(
       [...two, ...rest].every((j) => j.videos.every((v) => v.dueMin === (now + 40 * MINUTE_MS) / MINUTE_MS)),
     ).toBe(true);
+  });
+});
+
+describe("the HOURLY reserve in the day's last hour", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('packs due polls as the dispatcher does: 50 a job, a job within its packing span', () => {
+    expect(jobsForDue([{ min: 10, n: 120 }], 3)).toBe(3);
+    // 20 left open at minute 10 take 30 of minute 12 (within the span); minute 13 starts a job.
+    expect(
+      jobsForDue(
+        [
+          { min: 10, n: 120 },
+          { min: 12, n: 30 },
+          { min: 13, n: 1 },
+        ],
+        3,
+      ),
+    ).toBe(4);
+    expect(
+      jobsForDue(
+        [
+          { min: 10, n: 20 },
+          { min: 13, n: 20 },
+        ],
+        3,
+      ),
+    ).toBe(2);
+    expect(jobsForDue([], 3)).toBe(0);
+  });
+
+  it("keeps the units of the HOURLY polls the schedule has due before the reset, not the day's mean", async () => {
+    // 23:00 in California: polls due before 23:30 must be served before the reset, later ones may wait.
+    const now = Date.UTC(2026, 10, 26, 7, 0);
+    const add = (from: number, n: number, dueAt: number) =>
+      addToWatchlist(
+        db.pool,
+        Array.from({ length: n }, (_, i) => ({
+          id: videoIdFromBits(BigInt(from + i)),
+          publishedAt: now - 3 * HOUR_MS, // HOURLY by age
+          dueAt,
+        })),
+        now,
+      );
+    await add(1, 120, now + 5 * MINUTE_MS);
+    await add(1_000, 30, now + 20 * MINUTE_MS);
+    await add(2_000, 400, now + 45 * MINUTE_MS); // after 23:30: may wait for the reset
+    const shape = { spanMin: 3 };
+    // The plan says 2 jobs an hour (1 in the half hour left, with its margin 2): the schedule has 4.
+    expect(await hourlyReserve(db.pool, now, { hourlyJobsPerHour: 2, shape })).toBe(4);
+    // New videos arriving meanwhile (4,800 a day: 100 in the half hour) take 2 jobs more at most.
+    expect(await hourlyReserve(db.pool, now, { hourlyJobsPerHour: 2, arrivalsPerDay: 4_800, shape })).toBe(6);
+    // A plan above the count wins.
+    expect(await hourlyReserve(db.pool, now, { hourlyJobsPerHour: 20, shape })).toBe(11);
+    // Earlier in the day the plan's rate holds: 3.5 hours of 2 jobs, with its 5% margin.
+    expect(await hourlyReserve(db.pool, now - 3 * HOUR_MS, { hourlyJobsPerHour: 2, shape })).toBe(8);
   });
 });
 

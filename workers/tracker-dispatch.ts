@@ -69,7 +69,7 @@ export async function dispatchTracker(
   );
   const result: TrackerDispatchResult = { jobs: 0, videos: 0, byTier: {}, budget };
   const now = clock.now();
-  const { hint: capacity, hourlyJobsPerHour } = await capacityHint(deps, now);
+  const { hint: capacity, hourlyJobsPerHour, arrivalsPerDay } = await capacityHint(deps, now);
   const jobs = (
     await claimJobs(pool, {
       budget,
@@ -85,6 +85,7 @@ export async function dispatchTracker(
           (units - queued) +
           (await hourlyReserve(pool, now, {
             hourlyJobsPerHour,
+            arrivalsPerDay,
             shape: configuredHourlyShape(config),
           })),
       ),
@@ -116,7 +117,7 @@ export async function dispatchTracker(
 async function capacityHint(
   deps: AgentDeps,
   now: number,
-): Promise<{ hint: CapacityHint; hourlyJobsPerHour: number | null }> {
+): Promise<{ hint: CapacityHint; hourlyJobsPerHour: number | null; arrivalsPerDay: number | null }> {
   await checkCapacity({ ...deps, now }).catch((err: Error) =>
     deps.log.warn({ err: err.message }, 'capacity check failed'),
   );
@@ -124,5 +125,6 @@ async function capacityHint(
   return {
     hint: { demoteBelowVph: s.demoteBelowVph, overloaded: s.overloaded },
     hourlyJobsPerHour: s.hourlyJobsPerHour ?? null,
+    arrivalsPerDay: s.arrivalsPerDay ?? null,
   };
 }

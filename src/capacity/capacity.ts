@@ -436,3 +436,27 @@ export async function readCapacity(deps: {
     live,
   });
 }
+
+/**
+ * The load with a twentieth more HOURLY videos (taken from DAILY), or with `videos` more: what lowering
+ * the threshold risks. A twentieth: a bigger probe kept the threshold up with the key not quite spent
+ * (a tenth: 94% of it in the simulated week, test/capacity-week.test.ts; a twentieth: 100%), and the
+ * day's hold after each lowering keeps the small steps from adding up before their videos are back.
+ */
+export function loadWithMoreHourly(plan: CapacityPlan, videos = Math.ceil(plan.tiers.HOURLY / 20)): number {
+  if (plan.availableUnits <= 0) return Infinity;
+  const back = Math.min(plan.tiers.DAILY, videos);
+  const tiers = { ...plan.tiers, HOURLY: plan.tiers.HOURLY + back, DAILY: plan.tiers.DAILY - back };
+  return (
+    neededUnits(
+      tiers,
+      plan.hourlySpanMin
+        ? { spanMin: plan.hourlySpanMin, grid: plan.hourlyGrid, dueByMinute: plan.hourlyDueByMinute }
+        : undefined,
+      plan.idsPerUnitMeasured ? plan.idsPerUnit : null,
+      // The videos brought back leave DAILY: a poll a day each fewer there.
+      plan.slowDue && { DAILY: Math.max(0, plan.slowDue.DAILY - back), WEEKLY: plan.slowDue.WEEKLY },
+      plan.live?.videos ?? 0,
+    ) / plan.availableUnits
+  );
+}

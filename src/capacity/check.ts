@@ -6,7 +6,7 @@ import type { Queryable } from '../db/pool.ts';
 import type { QuotaSource } from '../discovery/budget.ts';
 import { LATE_FRACTION } from '../observations/gaps.ts';
 import { policyFromConfig, Tier } from '../tiers.ts';
-import { type CapacityPlan, neededUnits, readCapacity } from './capacity.ts';
+import { type CapacityPlan, loadWithMoreHourly, readCapacity } from './capacity.ts';
 import { nextThreshold } from './overload.ts';
 
 /** How far the load may be from 1 before the controller moves the threshold (nextThreshold). */
@@ -51,7 +51,7 @@ export async function checkCapacity(deps: {
     demote &&
     turn.demoteBelowVph > 0 &&
     !ranOut &&
-    restoredLoad(
+    loadWithMoreHourly(
       plan,
       await countDemoted(pool, toEpochMinutes(now - policyFromConfig(config).hourlyUntilMs)),
     ) <=
@@ -63,7 +63,7 @@ export async function checkCapacity(deps: {
           turn.demoteBelowVph,
           load,
           BAND,
-          settled ? restoredLoad(plan) : Number.POSITIVE_INFINITY,
+          settled ? loadWithMoreHourly(plan) : Number.POSITIVE_INFINITY,
         );
   await writeCapacityState(pool, {
     ...(demoteBelowVph < turn.demoteBelowVph || ranOut ? { noLowerBefore: now + DAY_MS } : {}),
@@ -84,28 +84,4 @@ export async function checkCapacity(deps: {
       },
     ]);
   return plan;
-}
-
-/**
- * The load with a twentieth more HOURLY videos (taken from DAILY), or with `videos` more: what lowering
- * the threshold risks. A twentieth: a bigger probe kept the threshold up with the key not quite spent
- * (a tenth: 94% of it in the simulated week, test/capacity-week.test.ts; a twentieth: 100%), and the
- * day's hold after each lowering keeps the small steps from adding up before their videos are back.
- */
-function restoredLoad(plan: CapacityPlan, videos = Math.ceil(plan.tiers.HOURLY / 20)): number {
-  if (plan.availableUnits <= 0) return Infinity;
-  const back = Math.min(plan.tiers.DAILY, videos);
-  const tiers = { ...plan.tiers, HOURLY: plan.tiers.HOURLY + back, DAILY: plan.tiers.DAILY - back };
-  return (
-    neededUnits(
-      tiers,
-      plan.hourlySpanMin
-        ? { spanMin: plan.hourlySpanMin, grid: plan.hourlyGrid, dueByMinute: plan.hourlyDueByMinute }
-        : undefined,
-      plan.idsPerUnitMeasured ? plan.idsPerUnit : null,
-      // The videos brought back leave DAILY: a poll a day each fewer there.
-      plan.slowDue && { DAILY: Math.max(0, plan.slowDue.DAILY - back), WEEKLY: plan.slowDue.WEEKLY },
-      plan.live?.videos ?? 0,
-    ) / plan.availableUnits
-  );
 }

@@ -86,10 +86,9 @@ export const capacityReason = (reason: GapReason, hint: CapacityHint | undefined
  * The controller's next threshold. It keeps the pool just saturated: up (×1.5, from 1 view/h) while
  * the need exceeds the supply by more than `band`, down (÷1.5, to 0 under 1) once the need is below
  * the supply by more than `band` and would still fit with the videos a lower threshold brings back
- * (`restoredLoad`: the load with a quarter more HOURLY videos); unchanged in between (hysteresis). The
- * need is a step function of the HOURLY tier (a job per span of due times: src/capacity/capacity.ts),
- * so lowering on the load alone would bring back enough videos to pass the next step, and the
- * threshold would swing every hour with HOURLY polls late on the way up.
+ * (`restoredLoad`: the load with a twentieth more HOURLY videos, capacity.ts loadWithMoreHourly);
+ * unchanged in between (hysteresis). Lowering on the load alone would bring back enough videos to
+ * pass the supply, and the threshold would swing every hour with HOURLY polls late on the way up.
  */
 export function nextThreshold(current: number, load: number, band = 0.02, restoredLoad = load): number {
   if (load > 1 + band) return current > 0 ? current * 1.5 : 1;

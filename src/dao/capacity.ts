@@ -32,11 +32,14 @@ export interface CapacityState {
   checkedAt: number | null;
   /** HOURLY jobs an hour the last check planned (null before one, or without a key pool). */
   hourlyJobsPerHour?: number | null;
+  /** New videos a day the last check measured (null before one). */
+  arrivalsPerDay?: number | null;
 }
 
 export async function readCapacityState(db: Queryable): Promise<CapacityState> {
   const r = await db.query(
-    `SELECT demote_below_vph, overloaded, checked_at, (plan->>'hourlyJobsPerHour')::float8 AS hourly_jobs
+    `SELECT demote_below_vph, overloaded, checked_at, (plan->>'hourlyJobsPerHour')::float8 AS hourly_jobs,
+            (plan->>'arrivalsPerDay')::float8 AS arrivals
      FROM capacity_state WHERE id = 1`,
   );
   const x = r.rows[0];
@@ -45,6 +48,7 @@ export async function readCapacityState(db: Queryable): Promise<CapacityState> {
     overloaded: x?.overloaded ?? false,
     checkedAt: x?.checked_at ? +x.checked_at : null,
     hourlyJobsPerHour: x?.hourly_jobs ?? null,
+    arrivalsPerDay: x?.arrivals ?? null,
   };
 }
 
