@@ -12,6 +12,8 @@ import {
   parseDurationSeconds,
   toCount,
 } from '../src/youtube/client.ts';
+import { plainVideoList } from '../src/youtube/plain-video-list.ts';
+import { videoListResponseSchema } from '../src/youtube/schemas.ts';
 
 /**
  * The googleapis-based client against the simulator over HTTP: validated answers, YouTube's errors as
@@ -217,6 +219,48 @@ describe('errors', () => {
     });
     const e = await failure(() => createYouTubeClient({ rootUrl: url }).videosList(KEY, ['dQw4w9WgXcQ']));
     expect(e).toMatchObject({ status: 502, reason: 'backendError' });
+  });
+});
+
+describe("the quick check of the tracker's answers", () => {
+  const base = () => ({
+    kind: 'youtube#videoListResponse',
+    etag: 'e',
+    items: [
+      {
+        kind: 'youtube#video',
+        etag: 'a',
+        id: 'dQw4w9WgXcQ',
+        statistics: { viewCount: '12', likeCount: '3' },
+      },
+      { kind: 'youtube#video', etag: 'b', id: 'dQw4w9WgXcA' },
+    ],
+    pageInfo: { totalResults: 2, resultsPerPage: 2 },
+  });
+
+  it('accepts only what the schema accepts, and returns what the schema would', () => {
+    const ok = base();
+    expect(plainVideoList(ok)).toBe(ok);
+    expect(videoListResponseSchema.parse(ok)).toEqual(ok);
+    const variants: [string, (x: ReturnType<typeof base>) => unknown][] = [
+      ['a count of digits as a number', (x) => ((x.items[0]!.statistics!.viewCount as unknown) = 12)],
+      ['an empty count', (x) => (x.items[0]!.statistics!.viewCount = '')],
+      ['a count over 2^63', (x) => (x.items[0]!.statistics!.viewCount = '9223372036854775808')],
+      ['a 19-digit count below 2^63', (x) => (x.items[0]!.statistics!.viewCount = '1000000000000000000')],
+      ['an unknown field', (x) => Object.assign(x.items[1]!, { extra: 1 })],
+      ['another part', (x) => Object.assign(x.items[1]!, { snippet: { title: 't' } })],
+      ['a wrong kind', (x) => (x.items[1]!.kind = 'youtube#channel')],
+      ['null statistics', (x) => Object.assign(x.items[1]!, { statistics: null })],
+      ['no pageInfo', (x) => delete (x as { pageInfo?: unknown }).pageInfo],
+      ['a negative page count', (x) => (x.pageInfo.totalResults = -1)],
+      ['items not a list', (x) => ((x as { items: unknown }).items = {})],
+    ];
+    for (const [what, change] of variants) {
+      const x = base();
+      change(x);
+      // The quick check passes nothing the schema would refuse or change; anything else goes to zod.
+      expect(plainVideoList(x), what).toBeUndefined();
+    }
   });
 });
 

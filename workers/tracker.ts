@@ -2,7 +2,7 @@ import type { Payload, TrackedVideo } from '../queues/index.ts';
 import { overloadTier } from '../src/capacity/overload.ts';
 import { HOUR_MS, MINUTE_MS } from '../src/clock.ts';
 import { recordOutage, recordQuotaIncident } from '../src/dao/incidents.ts';
-import { completeAndStage } from '../src/dao/tracker-completion.ts';
+import { type CompletionRows, completeAndStage } from '../src/dao/tracker-completion.ts';
 import { leasedObservations, type ScheduleUpdate } from '../src/dao/watchlist.ts';
 import { maybeTransaction } from '../src/db/pool.ts';
 import { AllKeysExhaustedError } from '../src/errors/index.ts';
@@ -11,7 +11,7 @@ import { noteSpentTrackingQuota } from '../src/observations/incidents.ts';
 import { type Observation, observe, UNKNOWN, viewsGained } from '../src/observations/observation.ts';
 import { nextTrack, TIER_INTERVAL_MS, TIER_NAMES, Tier, type TierCode, tierForAge } from '../src/tiers.ts';
 import { TRACKER_SIGNALS, withCadence } from '../src/tracker/registry.ts';
-import type { Visit } from '../src/tracker/signal.ts';
+import type { SignalBatch, Visit } from '../src/tracker/signal.ts';
 import { packWindowMs } from '../src/tracker-packing.ts';
 import { toCount, type VideoPart } from '../src/youtube/client.ts';
 import type { AgentDeps, VideoItem } from './deps.ts';
@@ -40,7 +40,7 @@ export async function track(deps: AgentDeps, job: Payload<'tracker'>): Promise<T
   const { pool, clock } = deps;
   const ids = job.videos.map((v) => v.id);
   // A job that lost its claim (its lease ran out while it waited) spends no quota.
-  const { held, observations } = await leasedObservations(pool, job.batchIds, job.leaseMin);
+  const { held, observations } = await leasedObservations(pool, job.batchIds, job.leaseMin, ids);
   if (held.size === 0) return { tracked: 0, missing: 0, gone: [], stale: ids.length };
   const videos = job.videos;
   const ctx = { ...deps, capacity: job.capacity };
@@ -55,11 +55,11 @@ export async function track(deps: AgentDeps, job: Payload<'tracker'>): Promise<T
     return visit.update;
   });
   for (const s of signals) await s.settle?.();
-  // Most jobs write only the fenced completion and its snapshots: one statement, atomic without a transaction.
-  const snapshots = signals.flatMap((s) => s.completionRows?.() ?? []);
+  // Most jobs write one statement (completion, snapshots, events, gaps): atomic without a transaction.
+  const rows = completionRows(signals);
   const needTx = signals.some((s) => s.pending?.() ?? true);
   const written = await maybeTransaction(pool, needTx, async (tx) => {
-    const fenced = await completeAndStage(tx, job.batchIds, job.leaseMin, updates, snapshots);
+    const fenced = await completeAndStage(tx, job.batchIds, job.leaseMin, updates, rows);
     const counts: Record<string, number> = {};
     for (const [i, s] of signals.entries()) counts[TRACKER_SIGNALS[i]!.name] = await s.stage(tx, fenced);
     return { counts, fenced, gone: updates.filter((u) => u.tier === Tier.GONE && fenced.has(u.videoId)) };
@@ -74,6 +74,19 @@ export async function track(deps: AgentDeps, job: Payload<'tracker'>): Promise<T
     events: (counts.lifecycle ?? 0) + (counts.titles ?? 0),
     gaps: counts.gaps ?? 0,
   };
+}
+
+/** Every signal's rows for the completion statement, merged. */
+function completionRows(signals: SignalBatch[]): Required<CompletionRows> {
+  const out: Required<CompletionRows> = { snapshots: [], events: [], gaps: [] };
+  for (const s of signals) {
+    const r = s.completionRows?.();
+    if (!r) continue;
+    if (r.snapshots) out.snapshots.push(...r.snapshots);
+    if (r.events) out.events.push(...r.events);
+    if (r.gaps) out.gaps.push(...r.gaps);
+  }
+  return out;
 }
 
 /**

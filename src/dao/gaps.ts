@@ -34,17 +34,20 @@ export async function insertGaps(db: Queryable, rows: GapRow[]): Promise<number>
      SELECT v::bigint[], t, d, p, r, k
      FROM unnest($1::text[], $2::smallint[], $3::int[], $4::timestamptz[], $5::text[], $6::boolean[])
        AS u(v, t, d, p, r, k)`,
-    [
-      nonEmpty.map((g) => `{${g.videoIds.map(videoIdToBigInt).join(',')}}`),
-      nonEmpty.map((g) => g.tier),
-      nonEmpty.map((g) => Math.floor(g.dueAt / MINUTE_MS)),
-      nonEmpty.map((g) => new Date(g.polledAt)),
-      nonEmpty.map((g) => g.reason),
-      nonEmpty.map((g) => g.taken),
-    ],
+    gapColumns(nonEmpty),
   );
   return r.rowCount ?? 0;
 }
+
+/** gap_staging's columns as the arrays an `unnest` of them takes, video ids as int8 array literals. */
+export const gapColumns = (rows: GapRow[]): unknown[][] => [
+  rows.map((g) => `{${g.videoIds.map(videoIdToBigInt).join(',')}}`),
+  rows.map((g) => g.tier),
+  rows.map((g) => Math.floor(g.dueAt / MINUTE_MS)),
+  rows.map((g) => new Date(g.polledAt)),
+  rows.map((g) => g.reason),
+  rows.map((g) => g.taken),
+];
 
 // biome-ignore lint/suspicious/noExplicitAny: row shape from pg
 const toGap = (x: any): StagedGap => ({

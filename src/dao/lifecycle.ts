@@ -1,4 +1,5 @@
 import { MINUTE_MS } from '../clock.ts';
+import { boolArray, intArray, timestampArray } from '../db/array-literal.ts';
 import type { Queryable } from '../db/pool.ts';
 import { type LifecycleEvent, lifecycleCode, lifecycleName } from '../observations/lifecycle.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
@@ -19,18 +20,21 @@ export async function insertLifecycleEvents(db: Queryable, events: LifecycleEven
      SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::int[], $4::timestamptz[], $5::timestamptz[],
                           $6::boolean[], $7::text[])
      ON CONFLICT (video_id, due_min, event) DO NOTHING`,
-    [
-      events.map((e) => videoIdToBigInt(e.videoId)),
-      events.map((e) => lifecycleCode(e.event)),
-      events.map((e) => Math.floor(e.dueAt / MINUTE_MS)),
-      events.map((e) => new Date(e.seenAt)),
-      events.map((e) => (e.previousAt === null ? null : new Date(e.previousAt))),
-      events.map((e) => e.initial),
-      events.map((e) => e.detail),
-    ],
+    lifecycleColumns(events),
   );
   return r.rowCount ?? 0;
 }
+
+/** lifecycle_staging's columns as the arrays an `unnest` of them takes (this statement's and the tracker's). */
+export const lifecycleColumns = (events: LifecycleEvent[]): unknown[] => [
+  intArray(events.map((e) => videoIdToBigInt(e.videoId))),
+  intArray(events.map((e) => lifecycleCode(e.event))),
+  intArray(events.map((e) => Math.floor(e.dueAt / MINUTE_MS))),
+  timestampArray(events.map((e) => e.seenAt)),
+  timestampArray(events.map((e) => e.previousAt)),
+  boolArray(events.map((e) => e.initial)),
+  events.map((e) => e.detail),
+];
 
 // biome-ignore lint/suspicious/noExplicitAny: row shape from pg
 const toEvent = (x: any): StagedLifecycleEvent => ({

@@ -1,4 +1,5 @@
 import { fromEpochMinutes, MINUTE_MS } from '../clock.ts';
+import { intArray, timestampArray } from '../db/array-literal.ts';
 import type { Queryable } from '../db/pool.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
 
@@ -40,14 +41,14 @@ export async function insertSnapshots(db: Queryable, rows: SnapshotRow[]): Promi
 }
 
 /** Staging's columns as the arrays an `unnest` of them takes (this statement's and the tracker's). */
-export const snapshotColumns = (rows: SnapshotRow[]): unknown[][] => [
-  rows.map((s) => videoIdToBigInt(s.videoId)),
-  rows.map((s) => Math.floor(s.dueAt / MINUTE_MS)),
-  rows.map((s) => new Date(s.takenAt)),
-  rows.map((s) => s.views),
-  rows.map((s) => s.likes),
-  rows.map((s) => s.comments),
-  rows.map((s) => s.tier),
+export const snapshotColumns = (rows: SnapshotRow[]): string[] => [
+  intArray(rows.map((s) => videoIdToBigInt(s.videoId))),
+  intArray(rows.map((s) => Math.floor(s.dueAt / MINUTE_MS))),
+  timestampArray(rows.map((s) => s.takenAt)),
+  intArray(rows.map((s) => s.views)),
+  intArray(rows.map((s) => s.likes)),
+  intArray(rows.map((s) => s.comments)),
+  intArray(rows.map((s) => s.tier)),
 ];
 
 export async function countStaged(db: Queryable): Promise<number> {

@@ -1,7 +1,11 @@
 import { toEpochMinutes } from '../clock.ts';
+import { boolArray, intArray, word32ByteaArray } from '../db/array-literal.ts';
 import type { Queryable } from '../db/pool.ts';
-import { encodeObservation, OBS_BYTES, UNKNOWN } from '../observations/observation.ts';
+import type { LifecycleEvent } from '../observations/lifecycle.ts';
+import { encodeObservation, OBS_BYTES, observationWord, UNKNOWN } from '../observations/observation.ts';
 import { bigIntToVideoId, videoIdToBigInt } from '../video-id.ts';
+import { type GapRow, gapColumns } from './gaps.ts';
+import { lifecycleColumns } from './lifecycle.ts';
 import { type SnapshotRow, snapshotColumns } from './staging.ts';
 import { BATCH_SIZE, type ScheduleUpdate } from './watchlist.ts';
 
@@ -11,24 +15,59 @@ const UNKNOWN_OBS = (() => {
   return b;
 })();
 
+/** What a tracker job stages in its completion statement, for the fenced videos only. */
+export interface CompletionRows {
+  snapshots?: SnapshotRow[];
+  /** lifecycle_staging rows (flag changes, unavailable, back again…). */
+  events?: LifecycleEvent[];
+  /** gap_staging rows; each keeps only its fenced videos, and is left out when none is. */
+  gaps?: GapRow[];
+}
+
 /**
  * A tracker job's write in ONE statement (one round trip, atomic without BEGIN/COMMIT): deletes the
  * job's schedule batches whose lease still matches (the fence), and for the videos of the batches it
  * deleted only — inserts their next batches (grouped by tier, due minute and last snapshot, ≤ 50 a
  * batch, as `completeBatches` does), writes tier and miss changes to `watchlist`, and stages their
- * snapshots. Returns the fenced videos. The same rows as `completeBatches` + `insertSnapshots`, with
- * 1 round trip instead of 3 to 6 (and the transaction's 2).
+ * snapshots, lifecycle events and gaps. Returns the fenced videos. The same rows as `completeBatches`
+ * + `insertSnapshots` + `insertLifecycleEvents` + `insertGaps`, with 1 round trip instead of 3 to 8
+ * (and the transaction's 2). A named (prepared) statement: every job runs it, and Postgres then
+ * parses and plans it once per connection instead of once per job.
  */
 export async function completeAndStage(
   db: Queryable,
   batchIds: string[],
   leaseMin: number,
   updates: ScheduleUpdate[],
-  snapshots: SnapshotRow[],
+  rows: CompletionRows,
 ): Promise<Set<string>> {
   if (batchIds.length === 0) return new Set();
-  const r = await db.query<{ fenced: bigint[] }>(
-    `WITH fenced AS (
+  const r = await db.query<{ fenced: bigint[] | null }>({
+    name: 'tracker-complete-and-stage',
+    text: COMPLETE_AND_STAGE,
+    values: [
+      batchIds,
+      leaseMin,
+      intArray(updates.map((u) => videoIdToBigInt(u.videoId))),
+      intArray(updates.map((u) => u.tier)),
+      intArray(updates.map((u) => toEpochMinutes(u.nextTrackAt))),
+      intArray(updates.map((u) => (u.trackedAt === null ? u.lastTrackedMin : toEpochMinutes(u.trackedAt)))),
+      word32ByteaArray(updates.map((u) => (u.obs ? observationWord(u.obs) : null))),
+      intArray(updates.map((u) => Math.min(u.misses, 32767))),
+      boolArray(updates.map((u) => u.tier !== u.previousTier || u.misses !== u.previousMisses)),
+      UNKNOWN_OBS,
+      BATCH_SIZE,
+      ...snapshotColumns(rows.snapshots ?? []),
+      ...lifecycleColumns(rows.events ?? []),
+      ...gapColumns(rows.gaps ?? []),
+    ],
+  });
+  // NULL: the fence holds exactly the updated videos (the usual case), so no list comes back to parse.
+  const fenced = r.rows[0]!.fenced;
+  return new Set(fenced === null ? updates.map((u) => u.videoId) : fenced.map((id) => bigIntToVideoId(id)));
+}
+
+const COMPLETE_AND_STAGE = `WITH fenced AS (
        DELETE FROM watchlist_schedule WHERE id = ANY($1::bigint[]) AND due_min = $2 RETURNING video_ids
      ), ids AS (SELECT unnest(video_ids) AS id FROM fenced),
      u AS (
@@ -50,27 +89,24 @@ export async function completeAndStage(
                             $17::bigint[], $18::smallint[]) AS s(video_id, due_min, taken_at, views, likes, comments, tier)
        WHERE s.video_id IN (SELECT id FROM ids)
        ON CONFLICT (video_id, due_min) DO NOTHING
+     ), life AS (
+       INSERT INTO lifecycle_staging (video_id, event, due_min, seen_at, previous_at, initial, detail)
+       SELECT * FROM unnest($19::bigint[], $20::smallint[], $21::int[], $22::timestamptz[], $23::timestamptz[],
+                            $24::boolean[], $25::text[]) AS e(video_id, event, due_min, seen_at, previous_at, initial, detail)
+       WHERE e.video_id IN (SELECT id FROM ids)
+       ON CONFLICT (video_id, due_min, event) DO NOTHING
+     ), gap AS (
+       INSERT INTO gap_staging (video_ids, tier, due_min, polled_at, reason, taken)
+       SELECT f.v, g.t, g.d, g.p, g.r, g.k
+       FROM unnest($26::text[], $27::smallint[], $28::int[], $29::timestamptz[], $30::text[], $31::boolean[])
+         WITH ORDINALITY AS g(v, t, d, p, r, k, ord)
+       CROSS JOIN LATERAL (
+         SELECT array_agg(x ORDER BY o) AS v FROM unnest(g.v::bigint[]) WITH ORDINALITY AS e(x, o)
+         WHERE x IN (SELECT id FROM ids)
+       ) f
+       WHERE f.v IS NOT NULL
+       ORDER BY g.ord
      )
-     SELECT coalesce((SELECT array_agg(id) FROM ids), '{}') AS fenced`,
-    [
-      batchIds,
-      leaseMin,
-      updates.map((u) => videoIdToBigInt(u.videoId)),
-      updates.map((u) => u.tier),
-      updates.map((u) => toEpochMinutes(u.nextTrackAt)),
-      updates.map((u) => (u.trackedAt === null ? u.lastTrackedMin : toEpochMinutes(u.trackedAt))),
-      updates.map((u) => {
-        if (!u.obs) return null;
-        const b = Buffer.alloc(OBS_BYTES);
-        encodeObservation(u.obs, b, 0);
-        return b;
-      }),
-      updates.map((u) => Math.min(u.misses, 32767)),
-      updates.map((u) => u.tier !== u.previousTier || u.misses !== u.previousMisses),
-      UNKNOWN_OBS,
-      BATCH_SIZE,
-      ...snapshotColumns(snapshots),
-    ],
-  );
-  return new Set(r.rows[0]!.fenced.map((id) => bigIntToVideoId(id)));
-}
+     SELECT CASE WHEN (SELECT count(*) FROM u) = coalesce(array_length($3::bigint[], 1), 0)
+                      AND NOT EXISTS (SELECT 1 FROM ids WHERE id <> ALL($3::bigint[]))
+                 THEN NULL ELSE coalesce((SELECT array_agg(id) FROM ids), '{}') END AS fenced`;

@@ -1,7 +1,8 @@
 import { fromEpochMinutes, toEpochMinutes } from '../clock.ts';
+import { intArray } from '../db/array-literal.ts';
 import type { Queryable } from '../db/pool.ts';
 import {
-  decodeBatch,
+  decodeObservation,
   encodeObservation,
   OBS_BYTES,
   type Observation,
@@ -153,28 +154,44 @@ export async function batchesStillLeased(
 }
 
 /**
- * The batches still held by the claim that set `leaseMin`, with each of their videos' last observation
- * (one statement: the tracker's lease check).
+ * The batches still held by the claim that set `leaseMin`, and the last observation of each of
+ * `videoIds` they hold (one statement: the tracker's lease check). Postgres lays the observations out
+ * in the order of `videoIds`, 4 bytes each (a zero word, which decodes as UNKNOWN, for one it has
+ * none of): no array of video ids comes back to parse. A named statement: every tracker job runs it.
  */
 export async function leasedObservations(
   db: Queryable,
   batchIds: string[],
   leaseMin: number,
+  videoIds: string[],
 ): Promise<{ held: Set<string>; observations: Map<string, Observation> }> {
   const held = new Set<string>();
   const observations = new Map<string, Observation>();
   if (batchIds.length === 0) return { held, observations };
-  const r = await db.query<{ id: bigint; video_ids: bigint[]; obs: Buffer | null }>(
-    'SELECT id, video_ids, obs FROM watchlist_schedule WHERE id = ANY($1::bigint[]) AND due_min = $2',
-    [batchIds, leaseMin],
-  );
-  for (const row of r.rows) {
-    held.add(String(row.id));
-    const obs = decodeBatch(row.obs, row.video_ids.length);
-    for (const [i, id] of row.video_ids.entries()) observations.set(bigIntToVideoId(id), obs[i]!);
-  }
+  const r = await db.query<{ held: bigint[] | null; obs: Buffer | null }>({
+    name: 'tracker-leased-observations',
+    text: `WITH b AS (
+             SELECT id, video_ids, obs FROM watchlist_schedule WHERE id = ANY($1::bigint[]) AND due_min = $2
+           ), v AS (
+             SELECT x.id, CASE WHEN length(b.obs) >= x.i * ${OBS_BYTES}
+                               THEN substring(b.obs FROM (x.i::int - 1) * ${OBS_BYTES} + 1 FOR ${OBS_BYTES}) END AS obs
+             FROM b, unnest(b.video_ids) WITH ORDINALITY AS x(id, i)
+           )
+           SELECT (SELECT array_agg(id) FROM b) AS held,
+                  (SELECT string_agg(coalesce((SELECT v.obs FROM v WHERE v.id = j.id LIMIT 1), $4::bytea),
+                                     ''::bytea ORDER BY j.o)
+                   FROM unnest($3::bigint[]) WITH ORDINALITY AS j(id, o)) AS obs`,
+    values: [batchIds, leaseMin, intArray(videoIds.map(videoIdToBigInt)), NO_OBSERVATION],
+  });
+  const row = r.rows[0]!;
+  for (const id of row.held ?? []) held.add(String(id));
+  if (held.size === 0 || !row.obs) return { held, observations };
+  for (const [i, id] of videoIds.entries()) observations.set(id, decodeObservation(row.obs, i * OBS_BYTES));
   return { held, observations };
 }
+
+/** A zero word: `decodeObservation` reads it as UNKNOWN (never seen). */
+const NO_OBSERVATION = Buffer.alloc(OBS_BYTES);
 
 export interface ScheduleUpdate {
   videoId: string;

@@ -123,12 +123,20 @@ export function createHydra(o: HydraOptions): Hydra {
     }
   };
 
-  const day = (now: number) => ({
-    usedKey: names.used(pacificDay(now)),
-    resetAt: nextPacificMidnight(now),
-    // Keep a day's counts a day longer than the day, for `pleiades keys` and post-mortems.
-    ttlMs: nextPacificMidnight(now) - now + DAY_MS,
-  });
+  // The quota day's key and reset time take several Intl formatToParts calls to work out: once per
+  // day, not per call. What was worked out at `from` holds until the reset (a clock that goes back
+  // before `from` works it out again).
+  let today = { from: Number.POSITIVE_INFINITY, resetAt: Number.NEGATIVE_INFINITY, usedKey: '' };
+  const day = (now: number) => {
+    if (now < today.from || now >= today.resetAt)
+      today = { from: now, resetAt: nextPacificMidnight(now), usedKey: names.used(pacificDay(now)) };
+    return {
+      usedKey: today.usedKey,
+      resetAt: today.resetAt,
+      // Keep a day's counts a day longer than the day, for `pleiades keys` and post-mortems.
+      ttlMs: today.resetAt - now + DAY_MS,
+    };
+  };
 
   async function call<T>(
     opts: { pool?: string; method: ApiMethod },

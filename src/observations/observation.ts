@@ -40,14 +40,19 @@ export const UNKNOWN: Observation = {
   commentsDisabled: false,
 };
 
-export function encodeObservation(o: Observation, out: Buffer = Buffer.alloc(OBS_BYTES), at = 0): Buffer {
+/** The observation's 32-bit word (unsigned), as `encodeObservation` writes it big-endian. */
+export function observationWord(o: Observation): number {
   const word =
     (o.seen ? SEEN : 0) |
     (o.viewsLow !== null ? VIEWS : 0) |
     (o.likesHidden ? LIKES_HIDDEN : 0) |
     (o.commentsDisabled ? COMMENTS_OFF : 0) |
     ((o.viewsLow ?? 0) & LOW_MASK);
-  out.writeUInt32BE(word >>> 0, at);
+  return word >>> 0;
+}
+
+export function encodeObservation(o: Observation, out: Buffer = Buffer.alloc(OBS_BYTES), at = 0): Buffer {
+  out.writeUInt32BE(observationWord(o), at);
   return out;
 }
 

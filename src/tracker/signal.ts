@@ -1,7 +1,7 @@
 import type { CapacityHint } from '../capacity/overload.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import type { SnapshotRow } from '../dao/staging.ts';
+import type { CompletionRows } from '../dao/tracker-completion.ts';
 import type { Pool, Queryable } from '../db/pool.ts';
 import type { Observation } from '../observations/observation.ts';
 import type { AnyTableSpec, VaultLog } from '../vault/schema.ts';
@@ -73,10 +73,11 @@ export interface SignalBatch {
   /** Reads its share of one video's answer. */
   visit(v: Visit): void;
   /**
-   * Snapshot rows the tracker's completion statement stages itself (src/dao/tracker-completion.ts):
-   * the common write of every job costs one round trip. `stage` then only counts them.
+   * Rows the tracker's completion statement stages itself (src/dao/tracker-completion.ts: snapshots,
+   * lifecycle events, gaps), fenced there: the common write of every job costs one round trip and no
+   * transaction. `stage` then only counts them (and does what a statement cannot, e.g. bus events).
    */
-  completionRows?(): SnapshotRow[];
+  completionRows?(): CompletionRows;
   /** Whether `stage` has anything to write (default: yes). A job none of whose signals does needs no transaction. */
   pending?(): boolean;
   /** Reads it needs before writing (outside the transaction). */

@@ -4,6 +4,7 @@ import { youtube, type youtube_v3 } from '@googleapis/youtube';
 import type { z } from 'zod';
 import { MalformedResponseError, ValidationError, YouTubeApiError } from '../errors/index.ts';
 import { registerSecret, scrubDeep, scrubText } from '../redact.ts';
+import { plainVideoList } from './plain-video-list.ts';
 import {
   apiErrorBodySchema,
   batchGetStatsResponseSchema,
@@ -91,6 +92,8 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
     key: string,
     schema: S,
     run: () => Promise<{ data: unknown }>,
+    /** A cheaper check of the common answer; undefined sends it to the schema. */
+    plain?: (data: unknown) => z.infer<S> | undefined,
   ): Promise<z.infer<S>> {
     registerSecret(key);
     let data: unknown;
@@ -103,6 +106,8 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
         );
       throw toYouTubeError(err, method, key, timeoutMs);
     }
+    const quick = plain?.(data);
+    if (quick !== undefined) return quick;
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issues = parsed.error.issues
@@ -140,8 +145,12 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
     },
     async videosList(key, ids, parts = DEFAULT_PARTS) {
       checkIds('videos.list', ids);
-      return call('videos.list', key, videoListResponseSchema, () =>
-        yt.videos.list({ key, part: [parts.join(',')], id: [ids.join(',')] }),
+      return call(
+        'videos.list',
+        key,
+        videoListResponseSchema,
+        () => yt.videos.list({ key, part: [parts.join(',')], id: [ids.join(',')] }),
+        plainVideoList,
       );
     },
     async batchGetStats(key, ids) {

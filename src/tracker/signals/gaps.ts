@@ -1,6 +1,6 @@
 import { capacityReason } from '../../capacity/overload.ts';
 import { GAP_STAGING } from '../../dao/event-logs.ts';
-import { type GapRow, insertGaps, readGapRange } from '../../dao/gaps.ts';
+import { type GapRow, readGapRange } from '../../dao/gaps.ts';
 import { incidentsBetween } from '../../dao/incidents.ts';
 import { isLate, lateReason } from '../../observations/gaps.ts';
 import { vaultLog } from '../../vault/parts.ts';
@@ -63,14 +63,14 @@ export const gapsSignal: TrackerSignal = {
         const incidents = await incidentsBetween(ctx.pool, Math.min(...rows.map((g) => g.dueAt)), now);
         for (const g of rows) g.reason = capacityReason(lateReason(g.dueAt, now, incidents), ctx.capacity);
       },
-      pending: () => late.size + unavailable.size > 0,
-      async stage(tx, fenced) {
-        const gaps = [...late.values(), ...unavailable.values()].map((g) => ({
-          ...g,
-          videoIds: g.videoIds.filter((id) => fenced.has(id)),
-        }));
-        await insertGaps(tx, gaps);
-        return gaps.reduce((n, g) => n + g.videoIds.length, 0);
+      // The completion statement inserts them, each with its fenced videos only.
+      completionRows: () => ({ gaps: [...late.values(), ...unavailable.values()] }),
+      pending: () => false,
+      async stage(_tx, fenced) {
+        let n = 0;
+        for (const g of [...late.values(), ...unavailable.values()])
+          for (const id of g.videoIds) if (fenced.has(id)) n++;
+        return n;
       },
     };
   },

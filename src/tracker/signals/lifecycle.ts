@@ -1,5 +1,5 @@
 import { LIFECYCLE_STAGING } from '../../dao/event-logs.ts';
-import { insertLifecycleEvents, readLifecycleRange } from '../../dao/lifecycle.ts';
+import { readLifecycleRange } from '../../dao/lifecycle.ts';
 import { flagChanges, type LifecycleEvent } from '../../observations/lifecycle.ts';
 import { vaultLog } from '../../vault/parts.ts';
 import { LIFECYCLE_TABLE } from '../../vault/schema.ts';
@@ -69,10 +69,11 @@ export const lifecycleSignal: TrackerSignal = {
           }
         }
       },
-      pending: () => events.length > 0 || gone.length > 0,
+      // The completion statement inserts the events (fenced there); only `video.gone` needs the transaction.
+      completionRows: () => ({ events }),
+      pending: () => gone.length > 0,
       async stage(tx, fenced) {
         const mine = events.filter((e) => fenced.has(e.videoId));
-        await insertLifecycleEvents(tx, mine);
         const goneNow = gone.filter((id) => fenced.has(id));
         if (goneNow.length)
           await ctx.emit(

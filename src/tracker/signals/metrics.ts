@@ -15,7 +15,7 @@ export const metricsSignal: TrackerSignal = {
           rows.push({ videoId: v.video.id, dueAt: v.dueAt, takenAt: v.now, ...v.counts, tier: v.tier });
       },
       // The completion statement inserts them, for the fenced videos only.
-      completionRows: () => rows,
+      completionRows: () => ({ snapshots: rows }),
       pending: () => false,
       stage: async (_tx, fenced) => rows.filter((r) => fenced.has(r.videoId)).length,
     };
