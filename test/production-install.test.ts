@@ -95,9 +95,10 @@ describe('a production-only install', () => {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         expect(cmdline).toContain('--max-semi-space-size=2');
         expect(cmdline).toContain('--max-old-space-size=128');
-        // …and Node's compile cache, which spares it the TypeScript stripper once warm.
+        // …and Node's compile cache (no TypeScript stripper once warm) and two malloc arenas.
         const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
         expect(environ.some((e) => e.startsWith('NODE_COMPILE_CACHE='))).toBe(true);
+        expect(environ).toContain('MALLOC_ARENA_MAX=2');
       },
     );
   });
