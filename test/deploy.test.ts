@@ -1000,7 +1000,7 @@ describe('deploy/k8s manifests', () => {
       const r = obj(c.resources);
       process.stdout.write(`idle worker RSS: ${rss.toFixed(0)} MiB (NODE_OPTIONS=${nodeOptions})\n`);
       // The request reserves at least what an idle worker holds; the limit leaves room for work and
-      // for the exec probe (~75 MB), which runs inside the same limit.
+      // for the exec probe (~61 MB), which runs inside the same limit.
       expect(mebibytes(obj(r.requests).memory)).toBeGreaterThanOrEqual(rss);
       expect(mebibytes(obj(r.limits).memory)).toBeGreaterThanOrEqual(rss + 150);
     } finally {

@@ -95,8 +95,43 @@ describe('a production-only install', () => {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         expect(cmdline).toContain('--max-semi-space-size=2');
         expect(cmdline).toContain('--max-old-space-size=128');
+        // …and Node's compile cache (no TypeScript stripper once warm) and two malloc arenas.
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        expect(environ.some((e) => e.startsWith('NODE_COMPILE_CACHE='))).toBe(true);
+        expect(environ).toContain('MALLOC_ARENA_MAX=2');
       },
     );
+  });
+
+  it("the image's baked compile cache holds every module: a worker strips no TypeScript", async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'pleiades-compile-cache-'));
+    try {
+      // The Dockerfile's step, in this install.
+      const bake = spawnSync(process.execPath, ['app/cli/compile-cache.ts'], {
+        cwd: dir,
+        env: { ...env, NODE_COMPILE_CACHE: cache },
+        encoding: 'utf8',
+      });
+      expect(bake.status, bake.stderr).toBe(0);
+      // Only what the image never runs in Node: the bundler's script and the browser's code.
+      const missed = [...bake.stdout.matchAll(/not compiled: (\S+)/g)].map((m) => m[1]!);
+      expect(missed.filter((f) => !/^dashboard\/(build\.ts|client\/)/.test(f))).toEqual([]);
+      const keys = {
+        YOUTUBE_API_KEY_POOL_JSON: '["prod-test-key-1"]',
+        YOUTUBE_API_ROOT: 'http://127.0.0.1:9',
+      };
+      await whileRunning(
+        ['worker', '--queues', 'tracker'],
+        { ...keys, NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+        (out) => out.includes('worker running') && out,
+        (out) => {
+          expect(out).toMatch(/retrieving transpile cache for StrippedTypeScript/);
+          expect(out).not.toMatch(/writing cache for StrippedTypeScript/);
+        },
+      );
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('`pleiades start` runs everything, serves the dashboard and stops cleanly', async () => {

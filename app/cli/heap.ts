@@ -8,8 +8,14 @@
  * over 100 MB. This module is the CLI's first import: when a flag is missing it replaces the process
  * (same pid: tini, the kubelet and signal handling see no difference) with one that has it, before
  * any other module is loaded. A flag given in NODE_OPTIONS or on the command line wins.
+ *
+ * The new process also gets Node's compile cache (./compile-cache.ts) unless NODE_COMPILE_CACHE is set
+ * (the image sets it to a cache baked at build time): warm, it spares a worker the ~18 MB of Node's
+ * TypeScript stripper; and MALLOC_ARENA_MAX (HEAP_ENV). A role re-executes for those alone when its
+ * flags are all given already; a variable set by hand wins.
  */
 import process from 'node:process';
+import { compileCacheEnv } from './compile-cache.ts';
 
 /**
  * Flags per role (the CLI's first argument). A worker also caps its old space: without a cap V8 lets
@@ -21,6 +27,21 @@ export const HEAP_FLAGS: Record<string, string[]> = {
   scheduler: ['--max-semi-space-size=2'],
   start: ['--max-semi-space-size=2'],
 };
+
+/**
+ * Environment of those roles, read by glibc when the process starts. glibc gives each thread that
+ * allocates its own malloc arena (up to 8 per core), and Node's V8 and libuv threads each keep
+ * freed memory in theirs: two arenas hold a tracker worker's peak 4–6 MB lower (quick tracker bench,
+ * 132–136 → 128–130 MB), with the same CPU seconds.
+ */
+export const HEAP_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
+
+/** The variables of HEAP_ENV and the compile cache that `env` does not set already. */
+export function missingHeapEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = compileCacheEnv(env);
+  for (const [k, v] of Object.entries(HEAP_ENV)) if (!env[k]) out[k] = v;
+  return out;
+}
 
 const flagName = (f: string) => f.replace(/^--/, '').split('=')[0]!.replaceAll('_', '-');
 
@@ -35,11 +56,16 @@ const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\
 // Help and version output need no heap: no re-execution for them.
 const quick = process.argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
 const add = quick ? [] : missingHeapFlags(role, given);
+const env = quick || !HEAP_FLAGS[role ?? ''] ? {} : missingHeapEnv(process.env);
 // PLEIADES_HEAP_SET guards against a loop should a flag not stick; execve is missing off Linux/macOS.
-if (add.length && !process.env.PLEIADES_HEAP_SET && typeof process.execve === 'function') {
+if (
+  (add.length || Object.keys(env).length) &&
+  !process.env.PLEIADES_HEAP_SET &&
+  typeof process.execve === 'function'
+) {
   process.execve(
     process.execPath,
     [process.execPath, ...add, ...process.execArgv, ...process.argv.slice(1)],
-    { ...process.env, PLEIADES_HEAP_SET: '1' },
+    { ...process.env, ...env, PLEIADES_HEAP_SET: '1' },
   );
 }
