@@ -179,7 +179,10 @@ describe('a hostile YouTube', () => {
     });
     const stored = new Map(
       (
-        await db.pool.query('SELECT id, title, channel_id, channel_title, tags, description FROM videos')
+        await db.pool.query(
+          `SELECT v.id, v.title, v.channel_id, c.title AS channel_title, v.tags, v.description
+           FROM videos v LEFT JOIN channels c ON c.channel_id = v.channel_id`,
+        )
       ).rows.map((r) => [bigIntToVideoId(r.id), r]),
     );
     const asked = (m: HunterMode) => yt.searched.get(m) ?? [];
