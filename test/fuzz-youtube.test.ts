@@ -180,8 +180,8 @@ describe('a hostile YouTube', () => {
     const stored = new Map(
       (
         await db.pool.query(
-          `SELECT v.id, v.title, v.channel_id, c.title AS channel_title, v.tags, v.description
-           FROM videos v LEFT JOIN channels c ON c.channel_id = v.channel_id`,
+          `SELECT v.id, v.title, c.channel_id, c.title AS channel_title, v.tags, v.description
+           FROM videos v JOIN channels c ON c.key = v.channel_key`,
         )
       ).rows.map((r) => [bigIntToVideoId(r.id), r]),
     );

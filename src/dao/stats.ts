@@ -66,7 +66,7 @@ export async function fastestGrowing(
   const r = await db.query(
     `SELECT v.id, v.title, coalesce(c.title, '') AS channel_title, v.published_at, f.early_views,
             f.early_views_at, f.early_views_per_hour::float8 AS per_hour
-     FROM videos v JOIN features f ON f.video_id = v.id LEFT JOIN channels c ON c.channel_id = v.channel_id
+     FROM videos v JOIN features f ON f.video_id = v.id JOIN channels c ON c.key = v.channel_key
      WHERE v.discovered_at >= $2 AND f.early_views_at >= $1 AND f.early_views_per_hour IS NOT NULL
      ORDER BY f.early_views_per_hour DESC, v.id
      LIMIT $3`,

@@ -39,15 +39,15 @@ export async function videosToVault(
 
 /**
  * The metadata of these hot videos (rows deleted meanwhile are simply absent), in id order; the
- * channel's title from `channels`, where it lives once per channel (sql/013_channel_titles.sql).
+ * channel's id and title from `channels`, where they live once per channel (sql/013, sql/014).
  */
 export async function readVideosForVault(db: Queryable, ids: bigint[]): Promise<VaultVideoRow[]> {
   if (ids.length === 0) return [];
   const r = await db.query(
-    `SELECT v.id, v.channel_id, coalesce(c.title, '') AS channel_title, v.title, v.description, v.tags,
+    `SELECT v.id, c.channel_id, coalesce(c.title, '') AS channel_title, v.title, v.description, v.tags,
             v.category_id, v.category_name, v.duration_s, v.published_at, v.discovered_at, v.channel_subscribers,
             v.channel_video_count, v.channel_country, v.enriched_at
-     FROM videos v LEFT JOIN channels c ON c.channel_id = v.channel_id
+     FROM videos v JOIN channels c ON c.key = v.channel_key
      WHERE v.id = ANY($1::bigint[]) ORDER BY v.id`,
     [ids],
   );

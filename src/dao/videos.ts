@@ -23,17 +23,18 @@ export interface HotVideo extends VideoMetadata {
 }
 
 /**
- * A hot video with its channel's title, which lives once per channel in `channels`
- * (sql/013_channel_titles.sql): every reader of whole hot rows selects through this.
+ * A hot video with its channel's id and title, which live once per channel in `channels` (the hot row
+ * keeps the channel's key: sql/013_channel_titles.sql, sql/014_channel_keys.sql). Every reader of
+ * whole hot rows selects through this.
  */
-const HOT_ROWS = `SELECT v.*, coalesce(c.title, '') AS channel_title
-  FROM videos v LEFT JOIN channels c ON c.channel_id = v.channel_id`;
+const HOT_ROWS = `SELECT v.*, c.channel_id, coalesce(c.title, '') AS channel_title
+  FROM videos v JOIN channels c ON c.key = v.channel_key`;
 
 /**
  * Inserts or refreshes many videos in one statement. `discovered_at` is kept from the first ingest so
- * the retention clock does not restart. Their channels' titles go to `channels` (new channels, or a
- * title YouTube now gives differently); channels are written in id order, so two ingests never wait on
- * each other's rows in opposite orders. Returns the ids that were new.
+ * the retention clock does not restart. Their channels go to `channels` (new channels, or a title
+ * YouTube now gives differently), whose key the hot row keeps; channels are written in id order, so two
+ * ingests never wait on each other's rows in opposite orders. Returns the ids that were new.
  */
 export async function ingestVideoMetadata(
   db: Queryable,
@@ -54,14 +55,21 @@ export async function ingestVideoMetadata(
        SELECT DISTINCT ON (u.channel_id) u.channel_id, u.channel_title, '-infinity' FROM u
        WHERE NOT EXISTS (SELECT 1 FROM channels c2 WHERE c2.channel_id = u.channel_id AND c2.title = u.channel_title)
        ORDER BY u.channel_id, u.channel_title = ''
-       ON CONFLICT (channel_id) DO UPDATE SET title = EXCLUDED.title
-         WHERE EXCLUDED.title <> '' AND c.title IS DISTINCT FROM EXCLUDED.title)
-     INSERT INTO videos AS v (id, channel_id, title, description, tags, category_id, duration_s,
+       ON CONFLICT (channel_id) DO UPDATE SET title = coalesce(nullif(EXCLUDED.title, ''), c.title)
+       RETURNING c.channel_id, c.key),
+     -- Channels this statement wrote (new, retitled, or inserted meanwhile by another ingest: the
+     -- conflict path returns them), and the ones it found unchanged.
+     keys AS (
+       SELECT channel_id, key FROM titled
+       UNION ALL
+       SELECT c.channel_id, c.key FROM channels c
+       WHERE c.channel_id IN (SELECT channel_id FROM u) AND c.channel_id NOT IN (SELECT channel_id FROM titled))
+     INSERT INTO videos AS v (id, channel_key, title, description, tags, category_id, duration_s,
                          published_at, source_query_id, discovered_at)
-     SELECT u.id, u.channel_id, u.title, u.description,
+     SELECT u.id, k.key, u.title, u.description,
             coalesce((SELECT array_agg(t) FROM jsonb_array_elements_text(u.tags) t), '{}'),
             u.category_id, u.duration_s, u.published_at, u.source_query_id, $11
-     FROM u
+     FROM u LEFT JOIN keys k ON k.channel_id = u.channel_id
      ON CONFLICT (id) DO UPDATE SET
        title = EXCLUDED.title, description = EXCLUDED.description,
        tags = EXCLUDED.tags, category_id = coalesce(EXCLUDED.category_id, v.category_id),
@@ -143,7 +151,8 @@ export async function fetchPainterTargets(
   limit: number,
 ): Promise<{ id: string; channelId: string; categoryId: number | null }[]> {
   const r = await db.query(
-    `SELECT id, channel_id, category_id FROM videos WHERE enriched_at IS NULL ORDER BY discovered_at LIMIT $1`,
+    `SELECT v.id, c.channel_id, v.category_id FROM videos v JOIN channels c ON c.key = v.channel_key
+     WHERE v.enriched_at IS NULL ORDER BY v.discovered_at LIMIT $1`,
     [limit],
   );
   return r.rows.map((x) => ({
@@ -173,7 +182,7 @@ export async function updateVideoEnrichment(
        channel_country = c.country,
        enriched_at = $3
      FROM videos v2
-       LEFT JOIN channels c ON c.channel_id = v2.channel_id
+       LEFT JOIN channels c ON c.key = v2.channel_key
        LEFT JOIN video_categories vc ON vc.region = $2 AND vc.category_id = v2.category_id
      WHERE v.id = v2.id AND v.id = ANY($1::bigint[])`,
     [ids.map(videoIdToBigInt), region, now],
@@ -218,16 +227,16 @@ export async function searchChannels(
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const r = await db.query(
     `SELECT c.channel_id, c.title AS channel_title, count(*)::int AS n
-     FROM channels c JOIN videos v ON v.channel_id = c.channel_id
+     FROM channels c JOIN videos v ON v.channel_key = c.key
      WHERE c.channel_id = $1 OR c.title ILIKE $2 GROUP BY c.channel_id ORDER BY n DESC, c.channel_id LIMIT $3`,
     [text, pattern, limit],
   );
   return r.rows.map((x) => ({ channelId: x.channel_id, channelTitle: x.channel_title, videos: x.n }));
 }
 
-/** A channel's hot videos, newest first (index videos_channel on channel_id, sql/011_channel_index_dedup.sql). */
+/** A channel's hot videos, newest first (index videos_channel on the channel's key, sql/014_channel_keys.sql). */
 export async function channelVideos(db: Queryable, channelId: string, limit: number): Promise<HotVideo[]> {
-  const r = await db.query(`${HOT_ROWS} WHERE v.channel_id = $1 ORDER BY v.published_at DESC LIMIT $2`, [
+  const r = await db.query(`${HOT_ROWS} WHERE c.channel_id = $1 ORDER BY v.published_at DESC LIMIT $2`, [
     channelId,
     limit,
   ]);
