@@ -44,6 +44,27 @@ function hotVideos(world: World, from: number, n: number): VideoMetadata[] {
   return out;
 }
 
+/**
+ * Autovacuum's trigger for `table`: it vacuums once more than `base + scale × rows` of its rows are
+ * dead. The table's own settings (sql/012_hot_vacuum.sql for the hot table), else the server's.
+ */
+async function autovacuumTrigger(pool: Pool, table: string): Promise<{ base: number; scale: number }> {
+  const r = await pool.query<{ base: number; scale: number }>(
+    `SELECT coalesce((SELECT option_value FROM pg_options_to_table(c.reloptions)
+                      WHERE option_name = 'autovacuum_vacuum_threshold'),
+                     current_setting('autovacuum_vacuum_threshold'))::float8 AS base,
+            coalesce((SELECT option_value FROM pg_options_to_table(c.reloptions)
+                      WHERE option_name = 'autovacuum_vacuum_scale_factor'),
+                     current_setting('autovacuum_vacuum_scale_factor'))::float8 AS scale
+     FROM pg_class c WHERE c.oid = $1::regclass`,
+    [table],
+  );
+  return r.rows[0]!;
+}
+
+/** Hot rows are ingested this many at a time, all discovered at the same moment. */
+const HOT_CHUNK = 5000;
+
 async function ingest(
   pool: Pool,
   world: World,
@@ -52,22 +73,27 @@ async function ingest(
   discoveredAt: (k: number) => Date,
   vaulted: boolean | ((at: Date) => boolean) = false,
 ) {
-  const chunk = 5000;
-  // Autovacuum's part in a running system: space freed by the updates below is reused by later
-  // inserts instead of growing the heap (about every tenth of the table, like its 20% threshold).
-  const vacuumEvery = Math.max(1, Math.round(n / chunk / 10));
+  const chunk = HOT_CHUNK;
+  // Autovacuum's part in a running system: once the updates below have left more dead rows than its
+  // trigger, the space they held is freed and reused by later inserts instead of growing the heap.
+  const trigger = await autovacuumTrigger(pool, 'videos');
+  let rows = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM videos')).rows[0]!.n;
+  let dead = 0;
   for (let k = 0; k < n; k += chunk) {
-    if (k > 0 && (k / chunk) % vacuumEvery === 0) await pool.query('VACUUM videos');
+    if (dead > trigger.base + trigger.scale * rows) {
+      await pool.query('VACUUM videos');
+      dead = 0;
+    }
     const videos = hotVideos(world, from + k, Math.min(chunk, n - k));
     const at = discoveredAt(k);
-    await ingestVideoMetadata(pool, videos, at);
+    rows += (await ingestVideoMetadata(pool, videos, at)).length;
     // The janitor deletes only rows whose metadata is in the vault. A running system has featured
     // (Scribe, every minute) and vaulted (vault-flush, after an hour's grace) all but its newest rows.
     if (typeof vaulted === 'function' ? vaulted(at) : vaulted) {
       const ids = videos.map((v) => v.id);
-      await updateVideoEnrichment(pool, ids, 'US', at);
+      dead += await updateVideoEnrichment(pool, ids, 'US', at);
       await storeFeatures(pool, videos.map(extractFeatures), at);
-      await markVideosVaulted(pool, ids, at);
+      dead += await markVideosVaulted(pool, ids, at);
     }
   }
 }
@@ -79,7 +105,7 @@ async function sizes(pool: Pool): Promise<Record<string, number>> {
   const r = await pool.query<{ name: string; bytes: string }>(
     `SELECT 'database' AS name, pg_database_size(current_database())::text AS bytes
      UNION ALL SELECT t, pg_total_relation_size(t::regclass)::text
-     FROM unnest(ARRAY['videos', 'watchlist', 'watchlist_schedule', 'staging', 'features']) AS t
+     FROM unnest(ARRAY['videos', 'channels', 'watchlist', 'watchlist_schedule', 'staging', 'features']) AS t
      UNION ALL SELECT 'videos heap', pg_relation_size('videos')::text
      UNION ALL SELECT 'videos toast', (pg_total_relation_size('videos') - pg_relation_size('videos')
                                        - pg_indexes_size('videos'))::text
@@ -130,14 +156,16 @@ export async function benchScale(o: {
       `watchlist of ${o.watchlist.toLocaleString('en-US')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
     );
     t0 = performance.now();
-    // Hot videos: indices far from the tracked ones (any index of the world has metadata).
+    // Hot videos: indices far from the tracked ones (any index of the world has metadata), discovered
+    // over the past 7 days (the oldest chunk a chunk's span short of the janitor's cutoff), oldest
+    // first, in the order a running system discovers them.
     const hotFrom = world.publishedCount(now) + 1_000_000;
     await ingest(
       db.pool,
       world,
       hotFrom,
       o.hot,
-      (k) => new Date(now - (k / o.hot) * 7 * DAY_MS),
+      (k) => new Date(now - ((o.hot - HOT_CHUNK - k) / o.hot) * 7 * DAY_MS),
       (at) => at.getTime() < now - 2 * HOUR_MS,
     );
     log(`${o.hot.toLocaleString('en-US')} hot videos in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -172,7 +200,7 @@ export async function benchScale(o: {
     // Features are kept forever (sql/003_agents.sql) and outside the target scale's three numbers,
     // as before: reported, not counted.
     const counted = s.database! - s.features!;
-    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row: ${videoParts}; rows older than 2 hours are enriched, featured and vaulted, as a running system's are, so their description and tags have left for the vault), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((counted - s.videos! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB; not counted: features ${Math.round(s.features! / MB)} MB`;
+    const parts = `videos ${Math.round(s.videos! / MB)} MB (${Math.round(s.videos! / o.hot)} B/row: ${videoParts}; rows older than 2 hours are enriched, featured and vaulted, as a running system's are, so their description and tags have left for the vault; their channels' ids and titles are in channels, ${Math.round((s.channels! / MB) * 10) / 10} MB), watchlist ${Math.round((s.watchlist! + s.watchlist_schedule!) / MB)} MB (${Math.round((s.watchlist! + s.watchlist_schedule!) / o.watchlist)} B/video), staging ${Math.round(s.staging! / MB)} MB, the rest (catalog, pg-boss schema) ${Math.round((counted - s.videos! - s.channels! - s.watchlist! - s.watchlist_schedule! - s.staging!) / MB)} MB; not counted: features ${Math.round(s.features! / MB)} MB`;
     const figures: Figure[] = [
       {
         name: 'database size at target scale',

@@ -248,7 +248,8 @@ describe('discovery through followed channels', () => {
     expect(polled.videosFound).toBe(50); // the first poll reads the newest page
     expect(gone.state).toBe('gone');
     const found = await q(
-      `SELECT count(*)::int AS n FROM videos v JOIN watchlist w ON w.video_id = v.id WHERE v.channel_id = $1`,
+      `SELECT count(*)::int AS n FROM videos v JOIN watchlist w ON w.video_id = v.id
+       JOIN channels c ON c.key = v.channel_key WHERE c.channel_id = $1`,
       [fresh],
     );
     expect(found.rows[0].n).toBeGreaterThanOrEqual(50);

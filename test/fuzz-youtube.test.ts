@@ -179,7 +179,10 @@ describe('a hostile YouTube', () => {
     });
     const stored = new Map(
       (
-        await db.pool.query('SELECT id, title, channel_id, channel_title, tags, description FROM videos')
+        await db.pool.query(
+          `SELECT v.id, v.title, c.channel_id, c.title AS channel_title, v.tags, v.description
+           FROM videos v JOIN channels c ON c.key = v.channel_key`,
+        )
       ).rows.map((r) => [bigIntToVideoId(r.id), r]),
     );
     const asked = (m: HunterMode) => yt.searched.get(m) ?? [];

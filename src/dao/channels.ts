@@ -21,12 +21,18 @@ export async function staleChannels(db: Queryable, channelIds: string[], since: 
   return r.rows.map((x) => x.id);
 }
 
+/**
+ * Stores channels.list answers. An empty title keeps the one known (from search results: ingest writes
+ * titles here first, sql/013_channel_titles.sql); rows are written in id order, as ingest does, so the
+ * two never lock the same channels in opposite orders.
+ */
 export async function upsertChannels(db: Queryable, channels: Channel[], now: Date): Promise<void> {
   if (channels.length === 0) return;
   await db.query(
-    `INSERT INTO channels (channel_id, title, country, subscriber_count, video_count, view_count, uploads_playlist_id, fetched_at)
+    `INSERT INTO channels AS c (channel_id, title, country, subscriber_count, video_count, view_count, uploads_playlist_id, fetched_at)
      SELECT *, $8::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-     ON CONFLICT (channel_id) DO UPDATE SET title = EXCLUDED.title, country = EXCLUDED.country,
+       AS u(channel_id) ORDER BY u.channel_id
+     ON CONFLICT (channel_id) DO UPDATE SET title = coalesce(nullif(EXCLUDED.title, ''), c.title), country = EXCLUDED.country,
        subscriber_count = EXCLUDED.subscriber_count, video_count = EXCLUDED.video_count,
        view_count = EXCLUDED.view_count, uploads_playlist_id = EXCLUDED.uploads_playlist_id, fetched_at = EXCLUDED.fetched_at`,
     [

@@ -64,9 +64,9 @@ export async function fastestGrowing(
   opts: { since: number; discoveredSince: number; limit: number },
 ): Promise<GrowingVideo[]> {
   const r = await db.query(
-    `SELECT v.id, v.title, v.channel_title, v.published_at, f.early_views, f.early_views_at,
-            f.early_views_per_hour::float8 AS per_hour
-     FROM videos v JOIN features f ON f.video_id = v.id
+    `SELECT v.id, v.title, coalesce(c.title, '') AS channel_title, v.published_at, f.early_views,
+            f.early_views_at, f.early_views_per_hour::float8 AS per_hour
+     FROM videos v JOIN features f ON f.video_id = v.id JOIN channels c ON c.key = v.channel_key
      WHERE v.discovered_at >= $2 AND f.early_views_at >= $1 AND f.early_views_per_hour IS NOT NULL
      ORDER BY f.early_views_per_hour DESC, v.id
      LIMIT $3`,

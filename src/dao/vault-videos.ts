@@ -37,13 +37,18 @@ export async function videosToVault(
   return r.rows.map((x) => x.id);
 }
 
-/** The metadata of these hot videos (rows deleted meanwhile are simply absent), in id order. */
+/**
+ * The metadata of these hot videos (rows deleted meanwhile are simply absent), in id order; the
+ * channel's id and title from `channels`, where they live once per channel (sql/013, sql/014).
+ */
 export async function readVideosForVault(db: Queryable, ids: bigint[]): Promise<VaultVideoRow[]> {
   if (ids.length === 0) return [];
   const r = await db.query(
-    `SELECT id, channel_id, channel_title, title, description, tags, category_id, category_name, duration_s,
-            published_at, discovered_at, channel_subscribers, channel_video_count, channel_country, enriched_at
-     FROM videos WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    `SELECT v.id, c.channel_id, coalesce(c.title, '') AS channel_title, v.title, v.description, v.tags,
+            v.category_id, v.category_name, v.duration_s, v.published_at, v.discovered_at, v.channel_subscribers,
+            v.channel_video_count, v.channel_country, v.enriched_at
+     FROM videos v JOIN channels c ON c.key = v.channel_key
+     WHERE v.id = ANY($1::bigint[]) ORDER BY v.id`,
     [ids],
   );
   return r.rows.map((x) => ({

@@ -23,8 +23,18 @@ export interface HotVideo extends VideoMetadata {
 }
 
 /**
+ * A hot video with its channel's id and title, which live once per channel in `channels` (the hot row
+ * keeps the channel's key: sql/013_channel_titles.sql, sql/014_channel_keys.sql). Every reader of
+ * whole hot rows selects through this.
+ */
+const HOT_ROWS = `SELECT v.*, c.channel_id, coalesce(c.title, '') AS channel_title
+  FROM videos v JOIN channels c ON c.key = v.channel_key`;
+
+/**
  * Inserts or refreshes many videos in one statement. `discovered_at` is kept from the first ingest so
- * the retention clock does not restart. Returns the ids that were new.
+ * the retention clock does not restart. Their channels go to `channels` (new channels, or a title
+ * YouTube now gives differently), whose key the hot row keeps; channels are written in id order, so two
+ * ingests never wait on each other's rows in opposite orders. Returns the ids that were new.
  */
 export async function ingestVideoMetadata(
   db: Queryable,
@@ -35,16 +45,33 @@ export async function ingestVideoMetadata(
   const byId = new Map(videos.map((v) => [v.id, v])); // one statement may not touch a row twice
   const vs = [...byId.values()];
   const r = await db.query<{ id: bigint }>(
-    `INSERT INTO videos AS v (id, channel_id, channel_title, title, description, tags, category_id, duration_s,
+    `WITH u AS (
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[],
+                            $8::int[], $9::timestamptz[], $10::bigint[])
+         AS u(id, channel_id, channel_title, title, description, tags, category_id, duration_s, published_at,
+              source_query_id)),
+     titled AS (
+       INSERT INTO channels AS c (channel_id, title, fetched_at)
+       SELECT DISTINCT ON (u.channel_id) u.channel_id, u.channel_title, '-infinity' FROM u
+       WHERE NOT EXISTS (SELECT 1 FROM channels c2 WHERE c2.channel_id = u.channel_id AND c2.title = u.channel_title)
+       ORDER BY u.channel_id, u.channel_title = ''
+       ON CONFLICT (channel_id) DO UPDATE SET title = coalesce(nullif(EXCLUDED.title, ''), c.title)
+       RETURNING c.channel_id, c.key),
+     -- Channels this statement wrote (new, retitled, or inserted meanwhile by another ingest: the
+     -- conflict path returns them), and the ones it found unchanged.
+     keys AS (
+       SELECT channel_id, key FROM titled
+       UNION ALL
+       SELECT c.channel_id, c.key FROM channels c
+       WHERE c.channel_id IN (SELECT channel_id FROM u) AND c.channel_id NOT IN (SELECT channel_id FROM titled))
+     INSERT INTO videos AS v (id, channel_key, title, description, tags, category_id, duration_s,
                          published_at, source_query_id, discovered_at)
-     SELECT u.id, u.channel_id, u.channel_title, u.title, u.description,
+     SELECT u.id, k.key, u.title, u.description,
             coalesce((SELECT array_agg(t) FROM jsonb_array_elements_text(u.tags) t), '{}'),
             u.category_id, u.duration_s, u.published_at, u.source_query_id, $11
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[],
-                 $9::timestamptz[], $10::bigint[])
-       AS u(id, channel_id, channel_title, title, description, tags, category_id, duration_s, published_at, source_query_id)
+     FROM u LEFT JOIN keys k ON k.channel_id = u.channel_id
      ON CONFLICT (id) DO UPDATE SET
-       channel_title = EXCLUDED.channel_title, title = EXCLUDED.title, description = EXCLUDED.description,
+       title = EXCLUDED.title, description = EXCLUDED.description,
        tags = EXCLUDED.tags, category_id = coalesce(EXCLUDED.category_id, v.category_id),
        duration_s = coalesce(EXCLUDED.duration_s, v.duration_s)
      RETURNING v.id, (xmax = 0) AS inserted`,
@@ -88,7 +115,7 @@ const toHotVideo = (r: any): HotVideo => ({
 
 export async function getVideos(db: Queryable, ids: string[]): Promise<HotVideo[]> {
   if (ids.length === 0) return [];
-  const r = await db.query('SELECT * FROM videos WHERE id = ANY($1::bigint[])', [ids.map(videoIdToBigInt)]);
+  const r = await db.query(`${HOT_ROWS} WHERE v.id = ANY($1::bigint[])`, [ids.map(videoIdToBigInt)]);
   return r.rows.map(toHotVideo);
 }
 
@@ -124,7 +151,8 @@ export async function fetchPainterTargets(
   limit: number,
 ): Promise<{ id: string; channelId: string; categoryId: number | null }[]> {
   const r = await db.query(
-    `SELECT id, channel_id, category_id FROM videos WHERE enriched_at IS NULL ORDER BY discovered_at LIMIT $1`,
+    `SELECT v.id, c.channel_id, v.category_id FROM videos v JOIN channels c ON c.key = v.channel_key
+     WHERE v.enriched_at IS NULL ORDER BY v.discovered_at LIMIT $1`,
     [limit],
   );
   return r.rows.map((x) => ({
@@ -136,7 +164,8 @@ export async function fetchPainterTargets(
 
 /**
  * Copies channel data (from the channels table) and category names (from video_categories) into the
- * given hot videos and marks them enriched: one statement for the whole batch.
+ * given hot videos and marks them enriched: one statement for the whole batch. The channel's title
+ * stays in `channels` (refreshChannels wrote it there).
  */
 export async function updateVideoEnrichment(
   db: Queryable,
@@ -151,10 +180,9 @@ export async function updateVideoEnrichment(
        channel_subscribers = c.subscriber_count,
        channel_video_count = c.video_count,
        channel_country = c.country,
-       channel_title = coalesce(nullif(c.title, ''), v.channel_title),
        enriched_at = $3
      FROM videos v2
-       LEFT JOIN channels c ON c.channel_id = v2.channel_id
+       LEFT JOIN channels c ON c.key = v2.channel_key
        LEFT JOIN video_categories vc ON vc.region = $2 AND vc.category_id = v2.category_id
      WHERE v.id = v2.id AND v.id = ANY($1::bigint[])`,
     [ids.map(videoIdToBigInt), region, now],
@@ -165,7 +193,7 @@ export async function updateVideoEnrichment(
 /** Hot videos without features yet, for the Scribe. */
 export async function fetchScribeTargets(db: Queryable, limit: number): Promise<HotVideo[]> {
   const r = await db.query(
-    `SELECT v.* FROM videos v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.video_id = v.id)
+    `${HOT_ROWS} WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.video_id = v.id)
      ORDER BY v.discovered_at LIMIT $1`,
     [limit],
   );
@@ -184,7 +212,7 @@ export async function searchVideosByTitle(
   if (words.length === 0) return [];
   const patterns = words.map((w) => `%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   const r = await db.query(
-    'SELECT * FROM videos WHERE title ILIKE ALL($1::text[]) ORDER BY discovered_at DESC LIMIT $2',
+    `${HOT_ROWS} WHERE v.title ILIKE ALL($1::text[]) ORDER BY v.discovered_at DESC LIMIT $2`,
     [patterns, limit],
   );
   return r.rows.map(toHotVideo);
@@ -198,16 +226,17 @@ export async function searchChannels(
 ): Promise<{ channelId: string; channelTitle: string; videos: number }[]> {
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const r = await db.query(
-    `SELECT channel_id, max(channel_title) AS channel_title, count(*)::int AS n FROM videos
-     WHERE channel_id = $1 OR channel_title ILIKE $2 GROUP BY channel_id ORDER BY n DESC, channel_id LIMIT $3`,
+    `SELECT c.channel_id, c.title AS channel_title, count(*)::int AS n
+     FROM channels c JOIN videos v ON v.channel_key = c.key
+     WHERE c.channel_id = $1 OR c.title ILIKE $2 GROUP BY c.channel_id ORDER BY n DESC, c.channel_id LIMIT $3`,
     [text, pattern, limit],
   );
   return r.rows.map((x) => ({ channelId: x.channel_id, channelTitle: x.channel_title, videos: x.n }));
 }
 
-/** A channel's hot videos, newest first (index videos_channel on channel_id, sql/011_channel_index_dedup.sql). */
+/** A channel's hot videos, newest first (index videos_channel on the channel's key, sql/014_channel_keys.sql). */
 export async function channelVideos(db: Queryable, channelId: string, limit: number): Promise<HotVideo[]> {
-  const r = await db.query('SELECT * FROM videos WHERE channel_id = $1 ORDER BY published_at DESC LIMIT $2', [
+  const r = await db.query(`${HOT_ROWS} WHERE c.channel_id = $1 ORDER BY v.published_at DESC LIMIT $2`, [
     channelId,
     limit,
   ]);
@@ -216,6 +245,6 @@ export async function channelVideos(db: Queryable, channelId: string, limit: num
 
 /** The videos discovered last (index videos_discovered_at). */
 export async function recentlyDiscovered(db: Queryable, limit: number): Promise<HotVideo[]> {
-  const r = await db.query('SELECT * FROM videos ORDER BY discovered_at DESC LIMIT $1', [limit]);
+  const r = await db.query(`${HOT_ROWS} ORDER BY v.discovered_at DESC LIMIT $1`, [limit]);
   return r.rows.map(toHotVideo);
 }
