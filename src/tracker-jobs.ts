@@ -199,22 +199,28 @@ export async function hourlyReserve(
   opts: { hourlyJobsPerHour: number | null; arrivalsPerDay?: number | null; shape: HourlyShape },
 ): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
-  if (ms <= 0) return 0;
-  const planned =
-    opts.hourlyJobsPerHour !== null
+  if (ms > HOUR_MS)
+    return opts.hourlyJobsPerHour !== null
       ? Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * ms) / HOUR_MS)
       : Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
-  if (ms > HOUR_MS) return planned;
+  const planned =
+    opts.hourlyJobsPerHour !== null
+      ? Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * Math.max(ms, 0)) / HOUR_MS)
+      : 0;
   return Math.max(planned, await lastHourReserve(pool, now, ms, opts));
 }
 
 /**
- * The HOURLY jobs still to come when the reset is within the hour, counted rather than planned: every
- * HOURLY video is polled at most once more before it (its next poll is an interval after this one),
- * so the polls are the schedule's, due by then, packed as the dispatcher will (jobsForDue), plus the
- * new videos the last check measured arriving, at 50 a unit (due at once, they join the polls due with
- * them). Measured: with the planned rate alone, one run in three of the simulated week (test/capacity-week.test.ts) left a job of HOURLY polls late in a day's
- * last hour, the units spent on DAILY ones before.
+ * The HOURLY jobs still to come when the reset is within the hour and a half, counted rather than
+ * planned: every HOURLY video is polled at most once more before it (its next poll is an interval
+ * after this one), so the polls are the schedule's unclaimed ones due by half an hour before the reset
+ * (the later ones may wait for it), those due already included: a part-filled job given back to fill
+ * is still to be paid for, until the reset itself. They are packed as the dispatcher will
+ * (jobsForDue), plus the new videos the last check measured arriving, at 50 a unit (due at once, they
+ * join the polls due with them). Measured in the simulated week (test/capacity-week.test.ts): with the
+ * planned rate alone, one run in three left a job of HOURLY polls late in a day's last hour, the units
+ * spent on DAILY ones before; counting only the polls due after now, a held job due at 23:29 lost its
+ * unit to a DAILY job at 23:30 (the reserve then fell to 0) and went late.
  */
 async function lastHourReserve(
   pool: Queryable,
@@ -222,7 +228,7 @@ async function lastHourReserve(
   ms: number,
   opts: { arrivalsPerDay?: number | null; shape: HourlyShape },
 ): Promise<number> {
-  const due = await dueByMinuteBetween(pool, Tier.HOURLY, toEpochMinutes(now), toEpochMinutes(now + ms));
-  const arrivals = ((opts.arrivalsPerDay ?? 0) * ms) / (24 * HOUR_MS);
+  const due = await dueByMinuteBetween(pool, Tier.HOURLY, 0, toEpochMinutes(now + ms));
+  const arrivals = ((opts.arrivalsPerDay ?? 0) * Math.max(ms, 0)) / (24 * HOUR_MS);
   return jobsForDue(due, opts.shape.spanMin) + Math.ceil(arrivals / BATCH_SIZE);
 }

@@ -412,6 +412,10 @@ describe("the HOURLY reserve in the day's last hour", () => {
     expect(await hourlyReserve(db.pool, now, { hourlyJobsPerHour: 20, shape })).toBe(11);
     // Earlier in the day the plan's rate holds: 3.5 hours of 2 jobs, with its 5% margin.
     expect(await hourlyReserve(db.pool, now - 3 * HOUR_MS, { hourlyJobsPerHour: 2, shape })).toBe(8);
+    // Past 23:30, polls due before it and not yet taken (a part-filled job held to fill) still keep
+    // their units until the reset: 10 due at 23:29 are a fifth job.
+    await add(3_000, 10, now + 29 * MINUTE_MS);
+    expect(await hourlyReserve(db.pool, now + 35 * MINUTE_MS, { hourlyJobsPerHour: 2, shape })).toBe(5);
   });
 });
 
