@@ -253,6 +253,13 @@ describe('video metadata', () => {
       channel_subscribers: '12345678901',
       published: String(now - DAY_MS),
     });
+    // Once in the vault, the Painter's figures leave the hot row; its enrichment mark stays.
+    const hot = await t.pool.query(
+      'SELECT category_name, channel_subscribers, enriched_at FROM videos WHERE id = $1',
+      [(await import('../src/video-id.ts')).videoIdToBigInt(recent[0]!.id)],
+    );
+    expect(hot.rows[0]).toMatchObject({ category_name: null, channel_subscribers: null });
+    expect(hot.rows[0].enriched_at).not.toBeNull();
     const plain = rows.find((x) => x.video_id === old[0]!.id)!;
     expect(plain).toMatchObject({
       tags: [],
