@@ -66,8 +66,8 @@ async function autovacuumTrigger(pool: Pool, table: string): Promise<{ base: num
 
 /**
  * What the Painter has fetched before it enriches a running system's hot rows: the channels.list
- * statistics of their channels and the region's category names. Without them the enrichment copies
- * NULLs, and the hot rows measured ~30 B smaller than a running system's.
+ * statistics of their channels (the region's category names: `ingest`, once). Without them the
+ * enrichment copies NULLs, and the hot rows measured ~30 B smaller than a running system's.
  */
 async function paintChannels(pool: Pool, world: World, from: number, n: number, at: Date): Promise<void> {
   const channels = new Map<string, ReturnType<World['details']>['channel']>();
@@ -88,12 +88,6 @@ async function paintChannels(pool: Pool, world: World, from: number, n: number, 
     })),
     at,
   );
-  await upsertCategories(
-    pool,
-    'US',
-    CATEGORIES.map((c) => ({ id: Number(c.id), title: c.title })),
-    at,
-  );
 }
 
 /** Hot rows are ingested this many at a time, all discovered at the same moment. */
@@ -108,6 +102,8 @@ async function ingest(
   vaulted: boolean | ((at: Date) => boolean) = false,
 ) {
   const chunk = HOT_CHUNK;
+  const categories = CATEGORIES.map((c) => ({ id: Number(c.id), title: c.title }));
+  await upsertCategories(pool, 'US', categories, discoveredAt(0));
   // Autovacuum's part in a running system: once the updates below have left more dead rows than its
   // trigger, the space they held is freed and reused by later inserts instead of growing the heap.
   const trigger = await autovacuumTrigger(pool, 'videos');

@@ -1,6 +1,6 @@
 import { type HourlyShape, hourlyJobs } from './capacity/capacity.ts';
-import { HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
-import { countScheduled, dueByMinuteBetween } from './dao/packing.ts';
+import { DAY_MS, HOUR_MS, nextPacificMidnight, toEpochMinutes } from './clock.ts';
+import { countScheduled, unclaimedDueByMinute } from './dao/packing.ts';
 import {
   BATCH_SIZE,
   type ClaimedBatch,
@@ -199,15 +199,13 @@ export async function hourlyReserve(
   opts: { hourlyJobsPerHour: number | null; arrivalsPerDay?: number | null; shape: HourlyShape },
 ): Promise<number> {
   const ms = nextPacificMidnight(now) - now - LATE_FRACTION * HOUR_MS;
-  if (ms > HOUR_MS)
-    return opts.hourlyJobsPerHour !== null
-      ? Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * ms) / HOUR_MS)
-      : Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
   const planned =
-    opts.hourlyJobsPerHour !== null
-      ? Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * Math.max(ms, 0)) / HOUR_MS)
-      : 0;
-  return Math.max(planned, await lastHourReserve(pool, now, ms, opts));
+    opts.hourlyJobsPerHour === null
+      ? null
+      : Math.ceil((RESERVE_MARGIN * opts.hourlyJobsPerHour * Math.max(ms, 0)) / HOUR_MS);
+  if (ms > HOUR_MS)
+    return planned ?? Math.ceil(hourlyJobs(await countScheduled(pool, Tier.HOURLY), opts.shape, ms));
+  return Math.max(planned ?? 0, await lastHourReserve(pool, now, ms, opts));
 }
 
 /**
@@ -228,7 +226,7 @@ async function lastHourReserve(
   ms: number,
   opts: { arrivalsPerDay?: number | null; shape: HourlyShape },
 ): Promise<number> {
-  const due = await dueByMinuteBetween(pool, Tier.HOURLY, 0, toEpochMinutes(now + ms));
-  const arrivals = ((opts.arrivalsPerDay ?? 0) * Math.max(ms, 0)) / (24 * HOUR_MS);
+  const due = await unclaimedDueByMinute(pool, Tier.HOURLY, toEpochMinutes(now + ms));
+  const arrivals = ((opts.arrivalsPerDay ?? 0) * Math.max(ms, 0)) / DAY_MS;
   return jobsForDue(due, opts.shape.spanMin) + Math.ceil(arrivals / BATCH_SIZE);
 }

@@ -20,20 +20,20 @@ export async function countWaiting(db: Queryable, tier: number, beforeMin: numbe
 }
 
 /**
- * Unclaimed polls of `tier` due in (fromMin, toMin] (epoch minutes), per minute in due order: one
- * index range on (tier, due_min), since a claim moves due_min to the end of its lease.
+ * Unclaimed polls of `tier` due by `byMin` (epoch minutes), per minute in due order: waiting as
+ * countWaiting counts them, one index range on (tier, due_min), since a claim moves due_min to the end
+ * of its lease.
  */
-export async function dueByMinuteBetween(
+export async function unclaimedDueByMinute(
   db: Queryable,
   tier: number,
-  fromMin: number,
-  toMin: number,
+  byMin: number,
 ): Promise<{ min: number; n: number }[]> {
   const r = await db.query<{ min: number; n: number }>(
     `SELECT due_min AS min, sum(cardinality(video_ids))::int AS n FROM watchlist_schedule
-     WHERE tier = $1 AND due_min > $2 AND due_min <= $3 AND planned_min IS NULL
+     WHERE tier = $1 AND due_min <= $2 AND planned_min IS NULL
      GROUP BY 1 ORDER BY 1`,
-    [tier, fromMin, toMin],
+    [tier, byMin],
   );
   return r.rows;
 }
