@@ -1,3 +1,4 @@
+import { isRecordOf } from '../src/plain-record.ts';
 import { VIDEO_ID_RE } from '../src/video-id.ts';
 
 /**
@@ -7,8 +8,7 @@ import { VIDEO_ID_RE } from '../src/video-id.ts';
  * bad field.
  */
 export function isPlainTrackerPayload(data: unknown): boolean {
-  if (!isRecord(data)) return false;
-  for (const k in data) if (!PAYLOAD.has(k)) return false;
+  if (!isRecordOf(data, PAYLOAD)) return false;
   if (!Number.isSafeInteger(data.leaseMin)) return false;
   const { batchIds, videos, capacity } = data;
   if (!Array.isArray(batchIds) || batchIds.length < 1 || batchIds.length > 50) return false;
@@ -20,17 +20,13 @@ export function isPlainTrackerPayload(data: unknown): boolean {
 
 const PAYLOAD = new Set(['leaseMin', 'batchIds', 'videos', 'capacity']);
 const VIDEO = new Set(['id', 'publishedMin', 'dueMin', 'tier', 'misses', 'lastTrackedMin']);
+const CAPACITY = new Set(['demoteBelowVph', 'overloaded']);
 const DIGITS = /^\d+$/;
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
 
 const int = (n: unknown): n is number => Number.isSafeInteger(n);
 
 function isPlainVideo(v: unknown): boolean {
-  if (!isRecord(v)) return false;
-  for (const k in v) if (!VIDEO.has(k)) return false;
+  if (!isRecordOf(v, VIDEO)) return false;
   return (
     typeof v.id === 'string' &&
     VIDEO_ID_RE.test(v.id) &&
@@ -47,8 +43,7 @@ function isPlainVideo(v: unknown): boolean {
 }
 
 function isPlainCapacity(c: unknown): boolean {
-  if (!isRecord(c)) return false;
-  for (const k in c) if (k !== 'demoteBelowVph' && k !== 'overloaded') return false;
+  if (!isRecordOf(c, CAPACITY)) return false;
   const d = c.demoteBelowVph;
   return typeof d === 'number' && Number.isFinite(d) && d >= 0 && typeof c.overloaded === 'boolean';
 }

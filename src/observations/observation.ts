@@ -66,14 +66,6 @@ export function decodeObservation(buf: Buffer, at = 0): Observation {
   };
 }
 
-/** The observations of a batch's `obs` column, one per video id (NULL or short: unknown). */
-export function decodeBatch(obs: Buffer | null, count: number): Observation[] {
-  const out: Observation[] = [];
-  for (let i = 0; i < count; i++)
-    out.push(obs && obs.length >= (i + 1) * OBS_BYTES ? decodeObservation(obs, i * OBS_BYTES) : UNKNOWN);
-  return out;
-}
-
 export const lowBits = (views: bigint): number => Number(BigInt.asUintN(LOW_BITS, views));
 
 /** Views gained since an earlier count's low bits (negative when YouTube removed views). */

@@ -1,3 +1,4 @@
+import { isRecordOf } from '../plain-record.ts';
 import type { VideoListResponse } from './schemas.ts';
 
 /**
@@ -9,8 +10,7 @@ import type { VideoListResponse } from './schemas.ts';
  * the schema — so a malformed answer still fails there, with zod's message.
  */
 export function plainVideoList(data: unknown): VideoListResponse | undefined {
-  if (!isRecord(data)) return undefined;
-  for (const k in data) if (!TOP.has(k)) return undefined;
+  if (!isRecordOf(data, TOP)) return undefined;
   if (data.kind !== 'youtube#videoListResponse' || typeof data.etag !== 'string') return undefined;
   if (data.nextPageToken !== undefined && typeof data.nextPageToken !== 'string') return undefined;
   if (!isPageInfo(data.pageInfo)) return undefined;
@@ -21,32 +21,26 @@ export function plainVideoList(data: unknown): VideoListResponse | undefined {
 }
 
 const TOP = new Set(['kind', 'etag', 'nextPageToken', 'items', 'pageInfo']);
+const PAGE_INFO = new Set(['totalResults', 'resultsPerPage']);
 const ITEM = new Set(['kind', 'etag', 'id', 'statistics']);
 const STATISTICS = new Set(['viewCount', 'likeCount', 'dislikeCount', 'favoriteCount', 'commentCount']);
 // Digits only, and at most 18 of them: below 2^63 without a BigInt (a longer count goes to zod).
 const COUNT = /^\d{1,18}$/;
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 const isCount = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
 
 function isPageInfo(p: unknown): boolean {
-  if (!isRecord(p)) return false;
-  for (const k in p) if (k !== 'totalResults' && k !== 'resultsPerPage') return false;
+  if (!isRecordOf(p, PAGE_INFO)) return false;
   return isCount(p.totalResults) && isCount(p.resultsPerPage);
 }
 
 function isPlainVideo(v: unknown): boolean {
-  if (!isRecord(v)) return false;
-  for (const k in v) if (!ITEM.has(k)) return false;
+  if (!isRecordOf(v, ITEM)) return false;
   if (v.kind !== 'youtube#video' || typeof v.etag !== 'string' || typeof v.id !== 'string') return false;
   const s = v.statistics;
   if (s === undefined) return true;
-  if (!isRecord(s)) return false;
+  if (!isRecordOf(s, STATISTICS)) return false;
   for (const k in s) {
-    if (!STATISTICS.has(k)) return false;
     const c = s[k];
     if (typeof c !== 'string' || !COUNT.test(c)) return false;
   }
