@@ -261,10 +261,11 @@ export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> 
       },
       {
         name: 'explorer: bench vault build',
-        value: Math.round(buildS),
+        value: Math.round(buildS * 10) / 10,
         unit: 's',
         goal: 'reported',
-        how: 'DuckDB COPY … TO parquet, one file per day in the compaction layout (2 connections)',
+        how: 'DuckDB COPY … TO parquet, one file per day in the compaction layout (2 connections): the bench’s own setup, not Pleiades code, so not gated',
+        gate: { better: 'none' },
       },
     ];
   } finally {
@@ -280,7 +281,7 @@ if (import.meta.main) {
     await benchExplorer({
       videos: Number(arg('videos') ?? (quick ? 2_000 : 27_400)),
       days: Number(arg('days') ?? (quick ? 30 : 365)),
-      samples: Number(arg('samples') ?? (quick ? 20 : 100)),
+      samples: Number(arg('samples') ?? 100),
     }),
   );
   process.exit(0);

@@ -129,8 +129,14 @@ async function ingest(
   }
 }
 
-/** The shortest janitor run over which the tracker's rate beside it is a measure (seconds). */
+/**
+ * The shortest run over which a rate is a measure, not a burst (seconds). The quick bench's janitor
+ * deletes its 100,000 rows in 0.3 to 0.8 s beside a tracker that has both cores busy: the same commit
+ * measured 7.8 and 20.3 million rows/min on this machine, so neither its rate nor the tracker's beside
+ * it is gated over so short a window (the full bench's million rows take seconds, and are).
+ */
 const MIN_RATE_WINDOW_S = 2;
+const BURST = ` (under ${MIN_RATE_WINDOW_S} s: a burst, not a rate; not gated)`;
 
 async function sizes(pool: Pool): Promise<Record<string, number>> {
   const r = await pool.query<{ name: string; bytes: string }>(
@@ -308,6 +314,7 @@ export async function benchScale(o: {
       // sql/011 deletes 100,000 rows in 0.2 s) the rate is 0 or a burst, not a measure, and the gate
       // leaves it alone.
       const measurable = windowS >= MIN_RATE_WINDOW_S;
+      const janitorMeasurable = janitorS >= MIN_RATE_WINDOW_S;
       figures.push(
         {
           name: 'janitor deletions while the tracker runs',
@@ -315,14 +322,15 @@ export async function benchScale(o: {
           unit: 'rows/min',
           goal: '>= 1,000,000/min',
           ok: perMin >= 1_000_000,
-          how: `a janitor job (\`pleiades worker --queues janitor\`, JANITOR_BATCH_SIZE 10,000) deleting ${result.deleted.toLocaleString('en-US')} expired, vaulted rows of a ${(o.hot + o.expired).toLocaleString('en-US')}-row hot table in ${janitorS.toFixed(1)} s (${result.batches} batches, job processed → finished) while a tracker worker process (×16) ran`,
+          how: `a janitor job (\`pleiades worker --queues janitor\`, JANITOR_BATCH_SIZE 10,000) deleting ${result.deleted.toLocaleString('en-US')} expired, vaulted rows of a ${(o.hot + o.expired).toLocaleString('en-US')}-row hot table in ${janitorS.toFixed(1)} s${janitorMeasurable ? '' : BURST} (${result.batches} batches, job processed → finished) while a tracker worker process (×16) ran`,
+          ...(janitorMeasurable ? {} : { gate: { better: 'none' as const } }),
         },
         {
           name: 'tracker while the janitor runs',
           value: Math.round(during),
           unit: 'snapshots/s',
           goal: 'reported',
-          how: `snapshots staged during the janitor's run of ${windowS.toFixed(1)} s${measurable ? '' : ` (under ${MIN_RATE_WINDOW_S} s: a burst, not a rate; not gated)`} (${Math.round(alone)}/s before it, alone; all ${staged.toLocaleString('en-US')} snapshots of ${o.tracked.toLocaleString('en-US')} due videos in ${trackerS.toFixed(1)} s), 1 tracker process × 16`,
+          how: `snapshots staged during the janitor's run of ${windowS.toFixed(1)} s${measurable ? '' : BURST} (${Math.round(alone)}/s before it, alone; all ${staged.toLocaleString('en-US')} snapshots of ${o.tracked.toLocaleString('en-US')} due videos in ${trackerS.toFixed(1)} s), 1 tracker process × 16`,
           ...(measurable ? {} : { gate: { better: 'none' as const } }),
         },
       );
