@@ -60,40 +60,70 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-const pacificDate = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'America/Los_Angeles',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
+/**
+ * America/Los_Angeles without Intl. Any Intl call maps ICU's data into the process: 7 to 8 MB of RSS
+ * (`node -e` of one `formatToParts` in that zone: 42.7 → 51.2 MB), which a tracker worker would carry
+ * for one date a day. The US rule since 2007 (Energy Policy Act of 2005): Pacific Daylight Time
+ * (UTC−7) from the second Sunday of March, 02:00 PST (10:00 UTC), to the first Sunday of November,
+ * 02:00 PDT (09:00 UTC); Pacific Standard Time (UTC−8) otherwise. Earlier years had other rules and
+ * are asked of Intl (quota days are today's: nothing here asks). test/clock.test.ts checks every hour
+ * and every transition to 2050 against Intl, so a change of the law fails CI once Node's time zone
+ * data has it.
+ */
+const FIRST_RULE_YEAR = 2007;
 
-function pacificParts(ms: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of pacificDate.formatToParts(ms)) if (p.type !== 'literal') out[p.type] = Number(p.value);
-  return out;
+/** Day of the month of the `nth` Sunday of `month` (0-based) in `year`. */
+function nthSunday(year: number, month: number, nth: number): number {
+  const weekdayOfFirst = new Date(Date.UTC(year, month, 1)).getUTCDay();
+  return 1 + ((7 - weekdayOfFirst) % 7) + 7 * (nth - 1);
+}
+
+let intlParts: ((ms: number) => Record<string, number>) | undefined;
+/** The calendar fields of `ms` in Los Angeles from Intl: for years before the 2007 rule only. */
+function intlPacificParts(ms: number): Record<string, number> {
+  if (!intlParts) {
+    const format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'America/Los_Angeles',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    intlParts = (t) => {
+      const out: Record<string, number> = {};
+      for (const p of format.formatToParts(t)) if (p.type !== 'literal') out[p.type] = Number(p.value);
+      return out;
+    };
+  }
+  return intlParts(ms);
+}
+
+/** Los Angeles' offset from UTC at `ms`, in ms (−7 or −8 hours). */
+export function pacificOffsetMs(ms: number): number {
+  const year = new Date(ms).getUTCFullYear();
+  if (year < FIRST_RULE_YEAR) {
+    const p = intlPacificParts(ms);
+    const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+    return wall - (ms - (((ms % 1000) + 1000) % 1000));
+  }
+  const dstStart = Date.UTC(year, 2, nthSunday(year, 2, 2), 10);
+  const dstEnd = Date.UTC(year, 10, nthSunday(year, 10, 1), 9);
+  return ms >= dstStart && ms < dstEnd ? -7 * HOUR_MS : -8 * HOUR_MS;
 }
 
 /** The YouTube quota day a moment falls in, as `YYYY-MM-DD` of America/Los_Angeles. */
 export function pacificDay(ms: number): string {
-  const p = pacificParts(ms);
-  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+  return new Date(ms + pacificOffsetMs(ms)).toISOString().slice(0, 10);
 }
 
 /** The next Pacific midnight strictly after `ms`: when YouTube resets every key's quota. */
 export function nextPacificMidnight(ms: number): number {
-  const p = pacificParts(ms);
-  const sinceMidnight = (((p.hour ?? 0) * 60 + (p.minute ?? 0)) * 60 + (p.second ?? 0)) * 1000 + (ms % 1000);
-  // Around DST changes a day is 23 or 25 hours: step to the next day's start and correct by the offset.
-  let guess = ms - sinceMidnight + DAY_MS;
-  for (let i = 0; i < 3; i++) {
-    const q = pacificParts(guess);
-    const drift = (((q.hour ?? 0) * 60 + (q.minute ?? 0)) * 60 + (q.second ?? 0)) * 1000;
-    if (drift === 0) break;
-    guess += drift > 12 * HOUR_MS ? DAY_MS - drift : -drift;
-  }
-  return guess;
+  const wall = ms + pacificOffsetMs(ms);
+  const nextWallMidnight = Math.floor(wall / DAY_MS) * DAY_MS + DAY_MS;
+  // The offset changes at 02:00 wall time, never at midnight: the offset 8 hours after the wall
+  // midnight (UTC, one hour late in summer) is the midnight's own.
+  return nextWallMidnight - pacificOffsetMs(nextWallMidnight + 8 * HOUR_MS);
 }
