@@ -1,4 +1,4 @@
-import { pacificOffsetMs } from '@pleiades/youtube-simulator/clock';
+import { pacificOffsetByIntl, pacificOffsetMs } from '@pleiades/youtube-simulator/clock';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, nextPacificMidnight, pacificDay } from '../src/clock.ts';
 
@@ -8,28 +8,10 @@ import { DAY_MS, HOUR_MS, nextPacificMidnight, pacificDay } from '../src/clock.t
  * zone data, so a change of the rule fails here once Node ships it.
  */
 
-const pacific = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'America/Los_Angeles',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-const parts = (ms: number) =>
-  Object.fromEntries(pacific.formatToParts(ms).map((p) => [p.type, p.value])) as Record<string, string>;
-const intlDay = (ms: number) => {
-  const p = parts(ms);
-  return `${p.year}-${p.month}-${p.day}`;
-};
-
-/** Los Angeles' offset from UTC at `ms` by Intl, in ms. */
-function intlOffset(ms: number): number {
-  const p = parts(ms);
-  return Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) - (ms - (ms % 1000));
-}
+const intlOffset = pacificOffsetByIntl;
+/** The Pacific calendar day and time of `ms` by Intl, as `YYYY-MM-DDTHH:MM:SS`. */
+const intlWall = (ms: number) => new Date(ms + intlOffset(ms)).toISOString().slice(0, 19);
+const intlDay = (ms: number) => intlWall(ms).slice(0, 10);
 
 /** Every daylight-saving change of Los Angeles in [from, to), found by Intl: the first ms of the new offset. */
 function transitions(from: number, to: number): number[] {
@@ -79,12 +61,9 @@ describe('the Pacific quota day', () => {
     const lengths = new Set<number>();
     let midnight = nextPacificMidnight(FROM);
     while (midnight < TO) {
-      const p = parts(midnight);
-      expect([new Date(midnight).toISOString(), p.hour, p.minute, p.second]).toEqual([
+      expect([new Date(midnight).toISOString(), intlWall(midnight).slice(11)]).toEqual([
         new Date(midnight).toISOString(),
-        '00',
-        '00',
-        '00',
+        '00:00:00',
       ]);
       expect(intlDay(midnight - 1)).not.toBe(intlDay(midnight));
       // From any moment of the day, the same reset; at the reset itself, the next one.

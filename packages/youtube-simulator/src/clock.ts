@@ -78,37 +78,32 @@ function nthSunday(year: number, month: number, nth: number): number {
   return 1 + ((7 - weekdayOfFirst) % 7) + 7 * (nth - 1);
 }
 
-let intlParts: ((ms: number) => Record<string, number>) | undefined;
-/** The calendar fields of `ms` in Los Angeles from Intl: for years before the 2007 rule only. */
-function intlPacificParts(ms: number): Record<string, number> {
-  if (!intlParts) {
-    const format = new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'America/Los_Angeles',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    intlParts = (t) => {
-      const out: Record<string, number> = {};
-      for (const p of format.formatToParts(t)) if (p.type !== 'literal') out[p.type] = Number(p.value);
-      return out;
-    };
-  }
-  return intlParts(ms);
+let byIntl: Intl.DateTimeFormat | undefined;
+/**
+ * Los Angeles' offset from UTC at `ms` as Intl's time zone data has it (in ms): for years before the
+ * 2007 rule, and the reference test/clock.test.ts holds the arithmetic to.
+ */
+export function pacificOffsetByIntl(ms: number): number {
+  byIntl ??= new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'America/Los_Angeles',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  const p: Record<string, number> = {};
+  for (const x of byIntl.formatToParts(ms)) if (x.type !== 'literal') p[x.type] = Number(x.value);
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return wall - (ms - (((ms % 1000) + 1000) % 1000));
 }
 
 /** Los Angeles' offset from UTC at `ms`, in ms (−7 or −8 hours). */
 export function pacificOffsetMs(ms: number): number {
   const year = new Date(ms).getUTCFullYear();
-  if (year < FIRST_RULE_YEAR) {
-    const p = intlPacificParts(ms);
-    const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-    return wall - (ms - (((ms % 1000) + 1000) % 1000));
-  }
+  if (year < FIRST_RULE_YEAR) return pacificOffsetByIntl(ms);
   const dstStart = Date.UTC(year, 2, nthSunday(year, 2, 2), 10);
   const dstEnd = Date.UTC(year, 10, nthSunday(year, 10, 1), 9);
   return ms >= dstStart && ms < dstEnd ? -7 * HOUR_MS : -8 * HOUR_MS;
