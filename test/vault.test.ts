@@ -16,7 +16,7 @@ import { silentLogger } from '../src/log.ts';
 import { createVault, historyToCsv, historyToJson, type Vault } from '../src/vault/index.ts';
 import { localProvider } from '../src/vault/providers/local.ts';
 import { createVaultReader } from '../src/vault/reader.ts';
-import { videoIdFromBits } from '../src/video-id.ts';
+import { videoIdFromBits, videoIdToBigInt } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 let t: TestDatabase;
@@ -231,7 +231,7 @@ describe('video metadata', () => {
     await t.pool.query(
       `UPDATE videos SET enriched_at = $2, category_name = 'Music', channel_subscribers = 12345678901
        WHERE id = $1`,
-      [(await import('../src/video-id.ts')).videoIdToBigInt(recent[0]!.id), new Date(now - MINUTE_MS)],
+      [videoIdToBigInt(recent[0]!.id), new Date(now - MINUTE_MS)],
     );
     const unvaulted = await countUnvaultedVideos(t.pool);
     const r = await vault.flush(t.pool, { clock: new ManualClock(now), force: true });
@@ -256,7 +256,7 @@ describe('video metadata', () => {
     // Once in the vault, the Painter's figures leave the hot row; its enrichment mark stays.
     const hot = await t.pool.query(
       'SELECT category_name, channel_subscribers, enriched_at FROM videos WHERE id = $1',
-      [(await import('../src/video-id.ts')).videoIdToBigInt(recent[0]!.id)],
+      [videoIdToBigInt(recent[0]!.id)],
     );
     expect(hot.rows[0]).toMatchObject({ category_name: null, channel_subscribers: null });
     expect(hot.rows[0].enriched_at).not.toBeNull();
