@@ -1,4 +1,4 @@
-import { pacificOffsetByIntl, pacificOffsetMs } from '@pleiades/youtube-simulator/clock';
+import { pacificOffsetByIntl as intlOffset, pacificOffsetMs } from '@pleiades/youtube-simulator/clock';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, nextPacificMidnight, pacificDay } from '../src/clock.ts';
 
@@ -8,7 +8,6 @@ import { DAY_MS, HOUR_MS, nextPacificMidnight, pacificDay } from '../src/clock.t
  * zone data, so a change of the rule fails here once Node ships it.
  */
 
-const intlOffset = pacificOffsetByIntl;
 /** The Pacific calendar day and time of `ms` by Intl, as `YYYY-MM-DDTHH:MM:SS`. */
 const intlWall = (ms: number) => new Date(ms + intlOffset(ms)).toISOString().slice(0, 19);
 const intlDay = (ms: number) => intlWall(ms).slice(0, 10);

@@ -66,9 +66,9 @@ export const DAY_MS = 24 * HOUR_MS;
  * for one date a day. The US rule since 2007 (Energy Policy Act of 2005): Pacific Daylight Time
  * (UTC−7) from the second Sunday of March, 02:00 PST (10:00 UTC), to the first Sunday of November,
  * 02:00 PDT (09:00 UTC); Pacific Standard Time (UTC−8) otherwise. Earlier years had other rules and
- * are asked of Intl (quota days are today's: nothing here asks). test/clock.test.ts checks every hour
- * and every transition to 2050 against Intl, so a change of the law fails CI once Node's time zone
- * data has it.
+ * are asked of Intl (quota days are today's: nothing here asks). test/clock.test.ts holds the day,
+ * every change of offset (to the millisecond) and every reset to 2050 against Intl, so a change of the
+ * law fails CI once Node's time zone data has it.
  */
 const FIRST_RULE_YEAR = 2007;
 
