@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@pleiades/youtube-simulator';
 import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
+import { google } from 'googleapis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, ManualClock } from '../src/clock.ts';
 import { MalformedResponseError, ValidationError, YouTubeApiError } from '../src/errors/index.ts';
@@ -16,9 +18,10 @@ import { plainVideoList } from '../src/youtube/plain-video-list.ts';
 import { videoListResponseSchema } from '../src/youtube/schemas.ts';
 
 /**
- * The googleapis-based client against the simulator over HTTP: validated answers, YouTube's errors as
- * YouTubeApiError (reason first), no hidden retries, timeouts and network failures, malformed bodies —
- * and never the API key in what an error carries.
+ * The client against the simulator over HTTP: the same requests as Google's own client (`googleapis`)
+ * sends, validated answers, YouTube's errors as YouTubeApiError (reason first), no hidden retries,
+ * timeouts and network failures, malformed, oversized and compressed bodies — and never the API key
+ * in what an error carries.
  */
 
 const T0 = Date.parse('2026-03-10T19:00:00Z');
@@ -144,7 +147,7 @@ describe('errors', () => {
     expect(rate).toMatchObject({ status: 403, reason: 'rateLimitExceeded' });
   });
 
-  it('500 and 503 are backendError; googleapis does not retry them (one request, no quota spent twice)', async () => {
+  it('500 and 503 are backendError, and are not retried (one request, no quota spent twice)', async () => {
     const s = await sim({ faults: { errorRate: 1 } });
     const yt = createYouTubeClient({ rootUrl: s.url });
     const ids = s.world.videoIdsPublishedBetween(T0 - DAY_MS, T0, 10);
@@ -219,6 +222,159 @@ describe('errors', () => {
     });
     const e = await failure(() => createYouTubeClient({ rootUrl: url }).videosList(KEY, ['dQw4w9WgXcQ']));
     expect(e).toMatchObject({ status: 502, reason: 'backendError' });
+  });
+});
+
+describe("the requests are Google's", () => {
+  /** A server that keeps each request's path and query, and answers 400 with YouTube's error body. */
+  async function recorder(): Promise<{
+    url: string;
+    seen: { path: string; query: Record<string, string> }[];
+  }> {
+    const seen: { path: string; query: Record<string, string> }[] = [];
+    const url = await rawServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      seen.push({ path: u.pathname, query: Object.fromEntries(u.searchParams) });
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: { code: 400, message: 'recorded', errors: [{ reason: 'badRequest' }] } }),
+      );
+    });
+    return { url, seen };
+  }
+
+  it('every method sends the path and parameters that googleapis sends for the same call', async () => {
+    const ours = await recorder();
+    const theirs = await recorder();
+    const yt = createYouTubeClient({ rootUrl: ours.url });
+    const g = google.youtube({ version: 'v3', rootUrl: `${theirs.url}/`, retry: false });
+    const ids = ['dQw4w9WgXcQ', '9bZkp7q19f0'];
+    const calls: [() => Promise<unknown>, () => Promise<unknown>][] = [
+      [
+        () =>
+          yt.searchList(KEY, {
+            q: 'a b&c',
+            order: 'date',
+            pageToken: 'CDIQAA',
+            publishedAfter: '2026-03-10T00:00:00Z',
+          }),
+        () =>
+          g.search.list({
+            key: KEY,
+            part: ['snippet'],
+            type: ['video'],
+            q: 'a b&c',
+            maxResults: 50,
+            order: 'date',
+            pageToken: 'CDIQAA',
+            publishedAfter: '2026-03-10T00:00:00Z',
+          }),
+      ],
+      [
+        () => yt.searchList(KEY, { q: 'x' }),
+        () => g.search.list({ key: KEY, part: ['snippet'], type: ['video'], q: 'x', maxResults: 50 }),
+      ],
+      [
+        () => yt.videosList(KEY, ids, ['statistics', 'snippet']),
+        () => g.videos.list({ key: KEY, part: ['statistics,snippet'], id: [ids.join(',')] }),
+      ],
+      [
+        () => yt.batchGetStats(KEY, ids),
+        () => g.videos.batchGetStats({ key: KEY, part: ['statistics,contentDetails'], id: [ids.join(',')] }),
+      ],
+      [
+        () => yt.channelsList(KEY, ['UCxxxxxxxxxxxxxxxxxxxxxA']),
+        () =>
+          g.channels.list({
+            key: KEY,
+            part: ['snippet,statistics,contentDetails'],
+            id: ['UCxxxxxxxxxxxxxxxxxxxxxA'],
+          }),
+      ],
+      [
+        () => yt.videoCategoriesList(KEY),
+        () => g.videoCategories.list({ key: KEY, part: ['snippet'], regionCode: 'US' }),
+      ],
+      [
+        () => yt.playlistItemsList(KEY, 'UUxxxxxxxxxxxxxxxxxxxxxA', 'EAAaBlBUOkNESQ'),
+        () =>
+          g.playlistItems.list({
+            key: KEY,
+            part: ['snippet,contentDetails'],
+            playlistId: 'UUxxxxxxxxxxxxxxxxxxxxxA',
+            maxResults: 50,
+            pageToken: 'EAAaBlBUOkNESQ',
+          }),
+      ],
+    ];
+    for (const [mine, google] of calls) {
+      expect(await failure(mine)).toMatchObject({ status: 400, reason: 'badRequest' });
+      await google().catch(() => undefined);
+    }
+    expect(ours.seen).toHaveLength(calls.length);
+    expect(ours.seen).toEqual(theirs.seen);
+  });
+});
+
+describe('transport', () => {
+  it('a compressed answer is read (a proxy may compress what we did not ask to be)', async () => {
+    const s = await sim();
+    const ids = s.world.videoIdsPublishedBetween(T0 - DAY_MS, T0, 5);
+    const plain = await createYouTubeClient({ rootUrl: s.url }).videosList(KEY, ids, ['statistics']);
+    const url = await rawServer(async (req, res) => {
+      const r = await fetch(`${s.url}${req.url}`);
+      const body = gzipSync(Buffer.from(await r.text()));
+      res.writeHead(r.status, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(body);
+    });
+    const zipped = await createYouTubeClient({ rootUrl: url }).videosList(KEY, ids, ['statistics']);
+    expect(zipped.items.map((i) => i.statistics?.viewCount)).toEqual(
+      plain.items.map((i) => i.statistics?.viewCount),
+    );
+    expect(zipped.items).toHaveLength(5);
+  });
+
+  it('a body that stops half-way becomes a "timeout" at the deadline; one cut off becomes a networkError', async () => {
+    const half = await rawServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"kind":"youtube#videoListResponse",');
+    });
+    const slow = await failure(() =>
+      createYouTubeClient({ rootUrl: half, timeoutMs: 300 }).videosList(KEY, ['dQw4w9WgXcQ']),
+    );
+    expect(slow).toMatchObject({ status: 0, reason: 'timeout' });
+    const cut = await rawServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"kind":"youtube#videoListResponse",', () => req.socket.destroy());
+    });
+    const e = await failure(() => createYouTubeClient({ rootUrl: cut }).videosList(KEY, ['dQw4w9WgXcQ']));
+    expect(e).toMatchObject({ status: 0, reason: 'networkError' });
+  });
+
+  it("HTTP_PROXY is honoured, as Google's client did", async () => {
+    const s = await sim();
+    const ids = s.world.videoIdsPublishedBetween(T0 - DAY_MS, T0, 3);
+    const proxied: string[] = [];
+    // A forward proxy: the request line carries the whole target url.
+    const proxy = await rawServer(async (req, res) => {
+      proxied.push(req.url ?? '');
+      const r = await fetch(req.url!);
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(await r.text());
+    });
+    const before = { ...process.env };
+    // The simulator is on 127.0.0.1, which a NO_PROXY of loopback would skip: this test names it by IP.
+    Object.assign(process.env, { HTTP_PROXY: proxy, NO_PROXY: '' });
+    try {
+      const r = await createYouTubeClient({ rootUrl: s.url }).videosList(KEY, ids, ['statistics']);
+      expect(r.items).toHaveLength(3);
+    } finally {
+      for (const k of ['HTTP_PROXY', 'NO_PROXY'])
+        if (before[k] === undefined) delete process.env[k];
+        else process.env[k] = before[k];
+    }
+    expect(proxied).toHaveLength(1);
+    expect(proxied[0]).toContain(`${s.url}/youtube/v3/videos?`);
   });
 });
 

@@ -1,9 +1,7 @@
-// The YouTube API alone (@googleapis/youtube), not the whole `googleapis` bundle: the same generated
-// client, but loading every Google API cost each worker ~100 MB of memory and a second at start.
-import { youtube, type youtube_v3 } from '@googleapis/youtube';
 import type { z } from 'zod';
 import { MalformedResponseError, ValidationError, YouTubeApiError } from '../errors/index.ts';
 import { registerSecret, scrubDeep, scrubText } from '../redact.ts';
+import { AnswerTooLargeError, createHttpGet, type HttpAnswer } from './http-get.ts';
 import { plainVideoList } from './plain-video-list.ts';
 import {
   apiErrorBodySchema,
@@ -23,11 +21,12 @@ import {
 export type * from './schemas.ts';
 
 /**
- * The YouTube Data API v3 through the official `googleapis` client, pointed at the simulator (or any
- * other root) with `rootUrl`. Its own retries are off: Hydra owns retries, and a hidden retry would
- * spend quota twice. Every answer is checked against the documented shape (zod) and every failure
- * becomes a YouTubeApiError (status, first error reason) or a MalformedResponseError — never with the
- * API key in its message, stack or cause.
+ * The YouTube Data API v3 over plain HTTPS GETs (./http-get.ts), pointed at the simulator (or any other
+ * root) with `rootUrl`: the same requests as Google's own client sends (test/youtube-client.test.ts
+ * compares the two against the simulator), at a third of its CPU per call. Nothing is retried: Hydra
+ * owns retries, and a hidden retry would spend quota twice. Every answer is checked against the
+ * documented shape (zod) and every failure becomes a YouTubeApiError (status, first error reason) or a
+ * MalformedResponseError — never with the API key in its message, stack or cause.
  */
 
 export type VideoPart =
@@ -61,7 +60,7 @@ export interface YouTubeClient {
 }
 
 export interface YouTubeClientOptions {
-  /** e.g. the simulator's url; default YouTube's own root. */
+  /** e.g. the simulator's url; default YouTube's own root, https://youtube.googleapis.com/. */
   rootUrl?: string;
   /** Per request; default 15 s. */
   timeoutMs?: number;
@@ -77,37 +76,46 @@ const DEFAULT_PARTS: VideoPart[] = ['snippet', 'statistics', 'contentDetails'];
  */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+const YOUTUBE_ROOT = 'https://youtube.googleapis.com/';
+
 export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const yt = youtube({
-    version: 'v3',
-    ...(opts.rootUrl ? { rootUrl: opts.rootUrl.endsWith('/') ? opts.rootUrl : `${opts.rootUrl}/` } : {}),
-    timeout: timeoutMs,
-    retry: false,
-    maxContentLength: MAX_ANSWER_BYTES,
-  });
+  const root = opts.rootUrl ? (opts.rootUrl.endsWith('/') ? opts.rootUrl : `${opts.rootUrl}/`) : YOUTUBE_ROOT;
+  const get = createHttpGet({ timeoutMs, maxBytes: MAX_ANSWER_BYTES });
 
+  /** GET youtube/v3/`path` with `params` (undefined ones left out) and the key. */
   async function call<S extends z.ZodType>(
     method: string,
     key: string,
     schema: S,
-    run: () => Promise<{ data: unknown }>,
+    path: string,
+    params: Record<string, string | number | undefined>,
     /** A cheaper check of the common answer; undefined sends it to the schema. */
     plain?: (data: unknown) => z.infer<S> | undefined,
   ): Promise<z.infer<S>> {
     registerSecret(key);
-    let data: unknown;
+    const url = new URL(`youtube/v3/${path}`, root);
+    for (const [name, value] of Object.entries(params))
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    url.searchParams.set('key', key);
+    let answer: HttpAnswer;
     try {
-      data = (await run()).data;
+      answer = await get(url);
     } catch (err) {
-      if (isOversized(err))
+      if (err instanceof AnswerTooLargeError)
         throw new MalformedResponseError(
           `${method}: the answer does not have YouTube's documented shape: (body): over ${MAX_ANSWER_BYTES} bytes`,
         );
-      throw toYouTubeError(err, method, key, timeoutMs);
+      throw requestError(err, method, key, timeoutMs);
     }
+    if (answer.status < 200 || answer.status > 299) throw statusError(answer, method, key);
+    const data = answer.data;
     const quick = plain?.(data);
     if (quick !== undefined) return quick;
+    if (data === undefined)
+      throw new MalformedResponseError(
+        `${method}: the answer does not have YouTube's documented shape: (body): not JSON`,
+      );
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issues = parsed.error.issues
@@ -130,18 +138,15 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
 
   return {
     searchList(key, p) {
-      return call('search.list', key, searchListResponseSchema, () =>
-        yt.search.list({
-          key,
-          part: ['snippet'],
-          type: ['video'],
-          q: p.q,
-          maxResults: p.maxResults ?? 50,
-          ...(p.order ? { order: p.order } : {}),
-          ...(p.pageToken ? { pageToken: p.pageToken } : {}),
-          ...(p.publishedAfter ? { publishedAfter: p.publishedAfter } : {}),
-        }),
-      );
+      return call('search.list', key, searchListResponseSchema, 'search', {
+        part: 'snippet',
+        type: 'video',
+        q: p.q,
+        maxResults: p.maxResults ?? 50,
+        order: p.order,
+        pageToken: p.pageToken,
+        publishedAfter: p.publishedAfter,
+      });
     },
     async videosList(key, ids, parts = DEFAULT_PARTS) {
       checkIds('videos.list', ids);
@@ -149,15 +154,17 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
         'videos.list',
         key,
         videoListResponseSchema,
-        () => yt.videos.list({ key, part: [parts.join(',')], id: [ids.join(',')] }),
+        'videos',
+        { part: parts.join(','), id: ids.join(',') },
         plainVideoList,
       );
     },
     async batchGetStats(key, ids) {
       checkIds('videos.batchGetStats', ids);
-      const r = await call('videos.batchGetStats', key, batchGetStatsResponseSchema, () =>
-        yt.videos.batchGetStats({ key, part: ['statistics,contentDetails'], id: [ids.join(',')] }),
-      );
+      const r = await call('videos.batchGetStats', key, batchGetStatsResponseSchema, 'videos:batchGetStats', {
+        part: 'statistics,contentDetails',
+        id: ids.join(','),
+      });
       const items: VideoListResponse['items'] = r.items.map((v) => ({
         kind: 'youtube#video' as const,
         etag: v.etag ?? '',
@@ -174,39 +181,29 @@ export function createYouTubeClient(opts: YouTubeClientOptions = {}): YouTubeCli
     },
     async channelsList(key, ids) {
       checkIds('channels.list', ids);
-      return call('channels.list', key, channelListResponseSchema, () =>
-        yt.channels.list({ key, part: ['snippet,statistics,contentDetails'], id: [ids.join(',')] }),
-      );
+      return call('channels.list', key, channelListResponseSchema, 'channels', {
+        part: 'snippet,statistics,contentDetails',
+        id: ids.join(','),
+      });
     },
     videoCategoriesList(key, regionCode = 'US') {
-      return call('videoCategories.list', key, videoCategoryListResponseSchema, () =>
-        yt.videoCategories.list({ key, part: ['snippet'], regionCode }),
-      );
+      return call('videoCategories.list', key, videoCategoryListResponseSchema, 'videoCategories', {
+        part: 'snippet',
+        regionCode,
+      });
     },
     playlistItemsList(key, playlistId, pageToken) {
-      const params: youtube_v3.Params$Resource$Playlistitems$List = {
-        key,
-        part: ['snippet,contentDetails'],
+      return call('playlistItems.list', key, playlistItemListResponseSchema, 'playlistItems', {
+        part: 'snippet,contentDetails',
         playlistId,
         maxResults: 50,
-        ...(pageToken ? { pageToken } : {}),
-      };
-      return call('playlistItems.list', key, playlistItemListResponseSchema, () =>
-        yt.playlistItems.list(params),
-      );
+        pageToken,
+      });
     },
   };
 }
 
-interface GaxiosLike {
-  name?: string;
-  message?: string;
-  code?: unknown;
-  response?: { status?: unknown; data?: unknown };
-  cause?: unknown;
-}
-
-/** The low-level code of a network failure (ECONNREFUSED…), wherever fetch and gaxios nested it. */
+/** The low-level code of a network failure (ECONNREFUSED…), wherever it is nested. */
 function networkCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
@@ -217,55 +214,46 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function isTimeout(e: GaxiosLike): boolean {
-  const names = [e.name, e.code, (e.cause as GaxiosLike | undefined)?.name, networkCode(e)];
-  return names.some(
-    (n) => n === 'TimeoutError' || n === 'AbortError' || n === 'ETIMEDOUT' || n === 'UND_ERR_HEADERS_TIMEOUT',
-  );
-}
+const scrubber = (key: string) => (s: string) => scrubText(s.split(key).join('***'));
 
 /**
- * A googleapis failure as a YouTubeApiError. googleapis errors carry the request config (params.key,
- * URLs with ?key=): none of it is kept; the cause is a scrubbed summary of YouTube's error body.
+ * An answer with a status outside 2xx as a YouTubeApiError: its first error reason when the body is
+ * YouTube's error JSON (keyInvalid normalised), else a reason from the status alone. The cause is a
+ * scrubbed summary of the error body; nothing of the request (its URL holds the key) is kept.
  */
-/** node-fetch (under gaxios) stopped reading a body over `maxContentLength`. */
-const isOversized = (err: unknown): boolean => {
-  const e = err as { type?: unknown; error?: { type?: unknown } } | null;
-  return e?.type === 'max-size' || e?.error?.type === 'max-size';
-};
+function statusError(answer: HttpAnswer, method: string, key: string): YouTubeApiError {
+  const clean = scrubber(key);
+  const { status } = answer;
+  const body = apiErrorBodySchema.safeParse(answer.data);
+  if (!body.success)
+    return new YouTubeApiError(
+      status,
+      status >= 500 ? 'backendError' : status === 429 ? 'rateLimitExceeded' : 'httpError',
+      clean(`${method}: HTTP ${status} without a YouTube error body`),
+    );
+  const b = body.data.error;
+  const first = b.errors?.[0]?.reason;
+  const keyInvalid =
+    first === 'keyInvalid' || b.details?.some((d) => d.reason === 'API_KEY_INVALID') === true;
+  const reason = keyInvalid ? 'keyInvalid' : (first ?? b.status ?? 'unknown');
+  return new YouTubeApiError(status, reason, clean(`${method}: ${status} ${reason}: ${b.message}`), {
+    cause: scrubDeep({ status, error: b }),
+  });
+}
 
-export function toYouTubeError(
-  err: unknown,
-  method: string,
-  key: string,
-  timeoutMs: number,
-): YouTubeApiError {
-  const clean = (s: string) => scrubText(s.split(key).join('***'));
-  const e = (err ?? {}) as GaxiosLike;
-  const status = typeof e.response?.status === 'number' ? e.response.status : 0;
-  if (status > 0) {
-    const body = apiErrorBodySchema.safeParse(e.response?.data);
-    if (!body.success)
-      return new YouTubeApiError(
-        status,
-        status >= 500 ? 'backendError' : status === 429 ? 'rateLimitExceeded' : 'httpError',
-        clean(`${method}: HTTP ${status} without a YouTube error body`),
-      );
-    const b = body.data.error;
-    const first = b.errors?.[0]?.reason;
-    const keyInvalid =
-      first === 'keyInvalid' || b.details?.some((d) => d.reason === 'API_KEY_INVALID') === true;
-    const reason = keyInvalid ? 'keyInvalid' : (first ?? b.status ?? 'unknown');
-    return new YouTubeApiError(status, reason, clean(`${method}: ${status} ${reason}: ${b.message}`), {
-      cause: scrubDeep({ status, error: b }),
-    });
-  }
-  if (isTimeout(e)) return new YouTubeApiError(0, 'timeout', `${method}: no answer within ${timeoutMs} ms`);
-  const code = networkCode(e);
+/** A request that got no answer: status 0, "timeout" or "networkError" with the system's code. */
+function requestError(err: unknown, method: string, key: string, timeoutMs: number): YouTubeApiError {
+  const e = (err ?? {}) as { name?: unknown; message?: unknown };
+  const code = networkCode(err);
+  // Our deadline, or the system's (a connect that never completed).
+  if (e.name === 'TimeoutError' || code === 'ETIMEDOUT')
+    return new YouTubeApiError(0, 'timeout', `${method}: no answer within ${timeoutMs} ms`);
   return new YouTubeApiError(
     0,
     'networkError',
-    clean(`${method}: network failure${code ? ` (${code})` : ''}: ${e.message ?? String(err)}`),
+    scrubber(key)(
+      `${method}: network failure${code ? ` (${code})` : ''}: ${typeof e.message === 'string' ? e.message : String(err)}`,
+    ),
     { cause: { code: code ?? null } },
   );
 }
