@@ -5,6 +5,7 @@ import { benchCycle } from './cycle.ts';
 import { benchDiscovery } from './discovery.ts';
 import { benchExplorer } from './explorer.ts';
 import { type Figure, printTable } from './figures.ts';
+import { benchHydra } from './hydra.ts';
 import { benchLag } from './lag.ts';
 import { benchQuota } from './quota.ts';
 import {
@@ -129,6 +130,12 @@ function benches(quick: boolean): Bench[] {
     {
       name: 'simulator',
       run: () => benchSimulator({ seconds: quick ? 2 : 5, concurrency: 32 }),
+    },
+    // Hydra's Redis CPU per call as the pool grows (acquire.lua reads every key of the pool).
+    {
+      name: 'hydra',
+      run: () =>
+        benchHydra(quick ? { pools: [8, 1_000], calls: 200 } : { pools: [8, 100, 1_000, 2_000], calls: 500 }),
     },
     {
       name: 'saturation',

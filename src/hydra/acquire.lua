@@ -39,6 +39,19 @@ local pool = ARGV[8]
 local preferred = ARGV[9]
 local rps = tonumber(ARGV[10])
 
+-- The three hashes are read whole, once: one redis.call per key and field cost ~20 µs of Redis CPU per
+-- key per call (a 1,000-key pool: 19 ms a call, a Redis core for ~50 calls a second), a Lua table
+-- lookup a fraction of that.
+local function hashOf(key)
+  local flat = redis.call('HGETALL', key)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  return h
+end
+local state = hashOf(KEYS[1])
+local usage = hashOf(KEYS[2])
+local rates = hashOf(KEYS[3])
+
 local t = redis.call('TIME')
 local wall = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local second = t[1]
@@ -53,16 +66,14 @@ local bestInWindow = 0
 local preferredInWindow = 0
 for i = 11, #ARGV do
   local fp = ARGV[i]
-  local s = redis.call('HMGET', KEYS[1], fp .. ':disabled', fp .. ':ex:' .. bucket, fp .. ':cool')
-  local exhaustedUntil = tonumber(s[2] or '0')
-  if not s[1] and exhaustedUntil <= now then
-    local used = tonumber(redis.call('HGET', KEYS[2], fp .. ':' .. bucket) or '0')
+  local exhaustedUntil = tonumber(state[fp .. ':ex:' .. bucket] or '0')
+  if not state[fp .. ':disabled'] and exhaustedUntil <= now then
+    local used = tonumber(usage[fp .. ':' .. bucket] or '0')
     if used < quota then remaining = remaining + (quota - used) end
     if used + cost <= quota then
-      local cool = tonumber(s[3] or '0')
-      local w = redis.call('HMGET', KEYS[3], fp .. ':w', fp .. ':n')
+      local cool = tonumber(state[fp .. ':cool'] or '0')
       local inWindow = 0
-      if w[1] == second then inWindow = tonumber(w[2] or '0') end
+      if rates[fp .. ':w'] == second then inWindow = tonumber(rates[fp .. ':n'] or '0') end
       if cool > wall then
         if minCool == nil or cool < minCool then minCool = cool end
       elseif inWindow >= rps then
@@ -90,8 +101,7 @@ end
 local poolFlag = 'pool:' .. pool .. ':ex:' .. bucket
 if best == nil then
   if minCool ~= nil then return {2, minCool - wall} end
-  local prev = redis.call('HGET', KEYS[1], poolFlag)
-  if prev == ARGV[5] then return {0, resetAt, 0} end
+  if state[poolFlag] == ARGV[5] then return {0, resetAt, 0} end
   redis.call('HSET', KEYS[1], poolFlag, ARGV[5])
   return {0, resetAt, 1}
 end
@@ -111,5 +121,5 @@ if remaining <= lowThreshold and redis.call('HSETNX', KEYS[2], 'low:' .. pool ..
   low = 1
 end
 local reset = redis.call('HDEL', KEYS[1], poolFlag)
-local strikes = tonumber(redis.call('HGET', KEYS[1], best .. ':strikes') or '0')
+local strikes = tonumber(state[best .. ':strikes'] or '0')
 return {1, best, usedAfter, remaining, spent, low, reset, strikes}
