@@ -23,7 +23,7 @@ export type * from './schemas.ts';
 /**
  * The YouTube Data API v3 over plain HTTPS GETs (./http-get.ts), pointed at the simulator (or any other
  * root) with `rootUrl`: the same requests as Google's own client sends (test/youtube-client.test.ts
- * compares the two against the simulator), at a third of its CPU per call. Nothing is retried: Hydra
+ * compares the two request by request), at a third of its CPU per call. Nothing is retried: Hydra
  * owns retries, and a hidden retry would spend quota twice. Every answer is checked against the
  * documented shape (zod) and every failure becomes a YouTubeApiError (status, first error reason) or a
  * MalformedResponseError — never with the API key in its message, stack or cause.
