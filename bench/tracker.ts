@@ -272,6 +272,8 @@ export interface TrackerConfig {
  * holds ~1,700 keys (864 million videos ÷ 50 a unit ÷ 10,000 units a key), far past this cap.
  */
 const KEYS = 8;
+/** The videos/s the pool's rate limit allows at the shipped HYDRA_KEY_RPS (50 videos a call). */
+const RPS_CAP = KEYS * SHIPPED.HYDRA_KEY_RPS * 50;
 /** How long the bench's backlog has been due: past the HOURLY packing window (5% of an hour at most). */
 const BACKLOG_MS = 10 * 60_000;
 
@@ -350,11 +352,10 @@ export async function benchTracker(opts: {
     Object.entries(r.cpu)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-  const rpsCap = KEYS * SHIPPED.HYDRA_KEY_RPS * 50;
   const setting = (r: TrackerRun) =>
     r.tuned
       ? `${r.procs} worker process(es) × ${r.concurrency}, HYDRA_KEY_RPS lifted, DATABASE_POOL_MAX ${Math.min(20, Math.max(4, Math.ceil(r.concurrency / 2)))}, dispatched as fast as the queue drains`
-      : `${r.procs} worker process × ${r.concurrency} (WORKER_CONCURRENCY), HYDRA_KEY_RPS ${SHIPPED.HYDRA_KEY_RPS} × ${KEYS} keys (at most ${rpsCap.toLocaleString('en-US')} videos/s), DATABASE_POOL_MAX ${SHIPPED.DATABASE_POOL_MAX}, dispatch every ${SHIPPED.TRACKER_DISPATCH_EVERY_S} s (≤ ${SHIPPED.TRACKER_MAX_BATCHES_PER_DISPATCH.toLocaleString('en-US')} batches)`;
+      : `${r.procs} worker process × ${r.concurrency} (WORKER_CONCURRENCY), HYDRA_KEY_RPS ${SHIPPED.HYDRA_KEY_RPS} × ${KEYS} keys (at most ${RPS_CAP.toLocaleString('en-US')} videos/s), DATABASE_POOL_MAX ${SHIPPED.DATABASE_POOL_MAX}, dispatch every ${SHIPPED.TRACKER_DISPATCH_EVERY_S} s (≤ ${SHIPPED.TRACKER_MAX_BATCHES_PER_DISPATCH.toLocaleString('en-US')} batches)`;
   const latencyText = (r: TrackerRun) =>
     r.latency === 'youtube'
       ? "the simulator answering with YouTube's latency (docs/simulator.md)"
@@ -425,7 +426,7 @@ export function cpuPerVideo(r: TrackerRun): Record<string, number> {
 function shippedFigures(r: TrackerRun, ceilingRowsPerS: number): Figure[] {
   const ratio = Math.round((r.videosPerS / ceilingRowsPerS) * 100) / 100;
   const us = cpuPerVideo(r);
-  const where = `${r.procs} \`pleiades worker --queues tracker\` processes at the shipped defaults (no concurrency, pool or V8 setting given), a pool of ${KEYS} keys (HYDRA_KEY_RPS ${SHIPPED.HYDRA_KEY_RPS}: at most ${(KEYS * SHIPPED.HYDRA_KEY_RPS * 50).toLocaleString('en-US')} videos/s), the simulator answering at once, ${r.videos.toLocaleString('en-US')} videos`;
+  const where = `${r.procs} \`pleiades worker --queues tracker\` processes at the shipped defaults (no concurrency, pool or V8 setting given), a pool of ${KEYS} keys (HYDRA_KEY_RPS ${SHIPPED.HYDRA_KEY_RPS}: at most ${RPS_CAP.toLocaleString('en-US')} videos/s), the simulator answering at once, ${r.videos.toLocaleString('en-US')} videos`;
   return [
     {
       name: 'tracker / Postgres ceiling, shipped defaults',

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { MalformedResponseError, ValidationError, YouTubeApiError } from '../errors/index.ts';
 import { registerSecret, scrubDeep, scrubText } from '../redact.ts';
-import { AnswerTooLargeError, createHttpGet, type HttpAnswer } from './http-get.ts';
+import { AnswerTooLargeError, createHttpGet, type HttpAnswer, RequestTimeoutError } from './http-get.ts';
 import { plainVideoList } from './plain-video-list.ts';
 import {
   apiErrorBodySchema,
@@ -243,10 +243,10 @@ function statusError(answer: HttpAnswer, method: string, key: string): YouTubeAp
 
 /** A request that got no answer: status 0, "timeout" or "networkError" with the system's code. */
 function requestError(err: unknown, method: string, key: string, timeoutMs: number): YouTubeApiError {
-  const e = (err ?? {}) as { name?: unknown; message?: unknown };
+  const e = (err ?? {}) as { message?: unknown };
   const code = networkCode(err);
   // Our deadline, or the system's (a connect that never completed).
-  if (e.name === 'TimeoutError' || code === 'ETIMEDOUT')
+  if (err instanceof RequestTimeoutError || code === 'ETIMEDOUT')
     return new YouTubeApiError(0, 'timeout', `${method}: no answer within ${timeoutMs} ms`);
   return new YouTubeApiError(
     0,

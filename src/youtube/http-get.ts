@@ -22,9 +22,9 @@ export class AnswerTooLargeError extends Error {
   override name = 'AnswerTooLargeError';
 }
 
-/** No whole answer within the deadline. `name` is what the client's failure mapping keys on. */
+/** No whole answer within the deadline; the request was aborted. */
 export class RequestTimeoutError extends Error {
-  override name = 'TimeoutError';
+  override name = 'RequestTimeoutError';
 }
 
 export interface HttpGetOptions {
@@ -36,18 +36,18 @@ export type HttpGet = (url: URL) => Promise<HttpAnswer>;
 
 export function createHttpGet(opts: HttpGetOptions): HttpGet {
   // Node's env-proxy support reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY as curl does (and as gaxios did).
-  const agents = {
-    'http:': new HttpAgent({ keepAlive: true, proxyEnv: process.env }),
-    'https:': new HttpsAgent({ keepAlive: true, proxyEnv: process.env }),
+  const transports = {
+    'http:': { send: httpRequest, agent: new HttpAgent({ keepAlive: true, proxyEnv: process.env }) },
+    'https:': { send: httpsRequest, agent: new HttpsAgent({ keepAlive: true, proxyEnv: process.env }) },
   };
   return (url) =>
     new Promise<HttpAnswer>((resolve, reject) => {
-      const agent = agents[url.protocol as keyof typeof agents];
-      if (!agent) {
+      const transport = transports[url.protocol as keyof typeof transports];
+      if (!transport) {
         reject(new Error(`unsupported protocol ${url.protocol}`));
         return;
       }
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const { send, agent } = transport;
       const req = send(url, { agent, headers: { accept: 'application/json' } }, (res) => {
         readBody(res, opts.maxBytes).then(
           (text) => {
