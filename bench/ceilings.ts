@@ -6,7 +6,7 @@ import { createRedis } from '../src/redis.ts';
 import { videoIdFromBits } from '../src/video-id.ts';
 import { benchDatabase } from './db.ts';
 import type { Figure } from './figures.ts';
-import { benchRedis, sleep } from './procs.ts';
+import { benchRedis, serverCpu, sleep } from './procs.ts';
 
 /**
  * The machine's own ceilings, measured in the same run as the figures they bound: how fast this Redis
@@ -17,7 +17,7 @@ export async function benchCeilings(opts: { jobs: number; rows: number }): Promi
   return [
     cpuCeiling(Math.min(5, opts.rows / 10_000)),
     ...(await bullmqCeiling(opts.jobs)),
-    await stagingCeiling(opts.rows),
+    (await stagingCeiling(opts.rows)).figure,
   ];
 }
 
@@ -94,8 +94,12 @@ async function bullmqCeiling(n: number): Promise<Figure[]> {
   }
 }
 
-/** Postgres staging-insert ceiling (rows/s); the tracker bench measures it again beside its own run. */
-export async function stagingCeiling(n: number): Promise<Figure> {
+/**
+ * Postgres staging-insert ceiling (rows/s); the tracker bench measures it again beside its own run.
+ * Also the Postgres CPU it spent per row (every server process, read before the clients disconnect):
+ * the tracker bench sets its own Postgres CPU per video against it.
+ */
+export async function stagingCeiling(n: number): Promise<{ figure: Figure; postgresUsPerRow: number }> {
   const clients = 8;
   const db = await benchDatabase('pleiades_bench_ceiling', { max: clients });
   try {
@@ -115,6 +119,7 @@ export async function stagingCeiling(n: number): Promise<Figure> {
       });
     const batches = Math.ceil(n / 50);
     let next = 0;
+    const pg0 = serverCpu().postgres;
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -122,12 +127,16 @@ export async function stagingCeiling(n: number): Promise<Figure> {
       }),
     );
     const s = (performance.now() - t0) / 1000;
+    const postgresUsPerRow = Math.round(((serverCpu().postgres - pg0) * 1e6) / (batches * 50));
     return {
-      name: 'ceiling: Postgres staging inserts',
-      value: Math.round((batches * 50) / s),
-      unit: 'rows/s',
-      goal: 'reported',
-      how: `${(batches * 50).toLocaleString('en-US')} rows, insertSnapshots of 50 rows (the tracker's statement), ${clients} clients, autocommit`,
+      figure: {
+        name: 'ceiling: Postgres staging inserts',
+        value: Math.round((batches * 50) / s),
+        unit: 'rows/s',
+        goal: 'reported',
+        how: `${(batches * 50).toLocaleString('en-US')} rows, insertSnapshots of 50 rows (the tracker's statement), ${clients} clients, autocommit; Postgres CPU ${postgresUsPerRow} µs per row`,
+      },
+      postgresUsPerRow,
     };
   } finally {
     await db.drop();

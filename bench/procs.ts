@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimulatorStats } from '@pleiades/youtube-simulator';
@@ -54,6 +54,25 @@ export function cpuSecondsOf(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[11] utime, fields[12] stime (after pid and comm), in clock ticks (100 a second on Linux)
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+type ServerRole = 'postgres' | 'redis';
+const ROLE_NAMES: Record<string, ServerRole> = { postgres: 'postgres', 'redis-server': 'redis' };
+
+/** CPU seconds so far of every Postgres and Redis server process on the machine, by role. */
+export function serverCpu(): Record<ServerRole, number> {
+  const out = { postgres: 0, redis: 0 };
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const role = ROLE_NAMES[comm];
+      if (role) out[role] += cpuSecondsOf(Number(pid));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
 }
 
 export interface SimulatorProcess {

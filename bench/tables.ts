@@ -22,8 +22,10 @@ import { type BenchRecord, RECORD_PATH, type RunRecord, readRecord } from './rec
 export const HEADLINES = [
   'tracker end-to-end, shipped defaults, YouTube latency',
   'tracker end-to-end, shipped defaults, no latency',
+  'tracker end-to-end, shipped defaults, 2 workers, no latency',
   'tracker end-to-end, tuned (best)',
   'tracker / Postgres ceiling, shipped defaults',
+  'tracker / Postgres ceiling, Postgres CPU only, shipped defaults',
   'worker VmHWM, shipped defaults, 2 workers',
   'ids per videos.list unit, full watchlist',
   'ids per unit, 5,000 new videos/day, last full hour',

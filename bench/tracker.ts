@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContext } from '../app/context.ts';
@@ -15,6 +15,7 @@ import {
   memoryOf,
   type Proc,
   type SimulatorProcess,
+  serverCpu,
   sleep,
   spawnCli,
   startSimulatorProcess,
@@ -91,24 +92,6 @@ export async function startWorkerProcesses(
       await sleep(50);
     }
   return procs;
-}
-
-const ROLE_NAMES: Record<string, string> = { postgres: 'postgres', 'redis-server': 'redis' };
-
-/** CPU seconds so far of every Postgres and Redis server process on the machine, by role. */
-export function serverCpu(): Record<string, number> {
-  const out: Record<string, number> = { postgres: 0, redis: 0 };
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      const role = ROLE_NAMES[comm];
-      if (role) out[role]! += cpuSecondsOf(Number(pid));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
 }
 
 /**
@@ -344,10 +327,8 @@ export async function benchTracker(opts: {
   }
   // The Postgres ceiling of this same run (the machine is shared: a ceiling from another moment
   // would flatter or punish the ratio).
-  const ceiling = {
-    ...(await stagingCeiling(Math.min(200_000, Math.max(20_000, opts.videos)))),
-    name: 'ceiling: Postgres staging inserts, tracker run',
-  };
+  const measured = await stagingCeiling(Math.min(200_000, Math.max(20_000, opts.videos)));
+  const ceiling = { ...measured.figure, name: 'ceiling: Postgres staging inserts, tracker run' };
   const cpuText = (r: TrackerRun) =>
     Object.entries(r.cpu)
       .map(([k, v]) => `${k} ${v}`)
@@ -371,11 +352,15 @@ export async function benchTracker(opts: {
     unit: 'videos/s',
     goal: r.nodeOptions || r.label.startsWith('tuned') ? 'reported' : '>= 10,000',
     ...(r.nodeOptions || r.label.startsWith('tuned') ? {} : { ok: r.videosPerS >= 10_000 }),
+    // With YouTube's answer times a run waits on them (concurrency × 50 ÷ ~0.15 s), not on the CPU:
+    // a faster machine does not make it faster (4,436 videos/s recorded on a machine 1.85× slower
+    // than one that gave 4,278), so the gate does not scale it by the machine's speed.
+    ...(r.latency === 'youtube' ? { gate: { scale: 'fixed' as const } } : {}),
     how: how(r),
   });
   const figures: Figure[] = [
     ceiling,
-    ...shippedFigures(runs.find((r) => r.label === SHIPPED_2)!, ceiling.value),
+    ...shippedFigures(runs.find((r) => r.label === SHIPPED_2)!, ceiling.value, measured.postgresUsPerRow),
     ...runs.filter((r) => !r.nodeOptions).map((r) => throughput(r)),
     {
       ...throughput(best, 'tracker end-to-end, tuned (best)'),
@@ -423,9 +408,10 @@ export function cpuPerVideo(r: TrackerRun): Record<string, number> {
 }
 
 /** Issue 17's figures, all from the one run of two shipped-default workers (stable names: the record keys on them). */
-function shippedFigures(r: TrackerRun, ceilingRowsPerS: number): Figure[] {
+function shippedFigures(r: TrackerRun, ceilingRowsPerS: number, ceilingPgUsPerRow: number): Figure[] {
   const ratio = Math.round((r.videosPerS / ceilingRowsPerS) * 100) / 100;
   const us = cpuPerVideo(r);
+  const pgRatio = Math.round((ceilingPgUsPerRow / Math.max(1, us.postgres ?? 0)) * 100) / 100;
   const where = `${r.procs} \`pleiades worker --queues tracker\` processes at the shipped defaults (no concurrency, pool or V8 setting given), a pool of ${KEYS} keys (HYDRA_KEY_RPS ${SHIPPED.HYDRA_KEY_RPS}: at most ${RPS_CAP.toLocaleString('en-US')} videos/s), the simulator answering at once, ${r.videos.toLocaleString('en-US')} videos`;
   return [
     {
@@ -435,6 +421,17 @@ function shippedFigures(r: TrackerRun, ceilingRowsPerS: number): Figure[] {
       goal: '>= 0.5',
       ok: ratio >= 0.5,
       how: `${r.videosPerS} videos/s (${where}) over the staging-insert ceiling of this run (${ceilingRowsPerS} rows/s)`,
+    },
+    {
+      // The ratio above puts the workers, Redis, the simulator and the bench on Postgres's two cores;
+      // this one asks what a deployment does, Postgres on cores of its own: the share of the ceiling
+      // the tracker would reach there, from Postgres's CPU alone. Reported beside, not instead.
+      name: 'tracker / Postgres ceiling, Postgres CPU only, shipped defaults',
+      value: pgRatio,
+      unit: '×',
+      goal: 'reported',
+      gate: { better: 'higher', scale: 'fixed', slack: 0.05 },
+      how: `Postgres CPU per staged row in the ceiling of this run (${ceilingPgUsPerRow} µs) over Postgres CPU per tracked video (${us.postgres} µs: the job's lease check and completion statement, and its share of the dispatch's claim); ${where}`,
     },
     {
       name: 'worker VmHWM, shipped defaults, 2 workers',

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@pleiades/youtube-simulator';
 import { keyFingerprint } from '@pleiades/youtube-simulator/fingerprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Context, createContext } from '../app/context.ts';
+import { serverCpu } from '../bench/procs.ts';
 import { DAY_MS } from '../src/clock.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { addToWatchlist } from '../src/dao/watchlist.ts';
@@ -65,22 +66,6 @@ function cpuSeconds(pid: number): number {
   } catch {
     return 0; // it ended meanwhile
   }
-}
-
-/** CPU seconds so far of every Postgres and Redis server process on the machine. */
-function serverCpu(): { postgres: number; redis: number } {
-  const out = { postgres: 0, redis: 0 };
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let comm = '';
-    try {
-      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      continue;
-    }
-    if (comm === 'postgres') out.postgres += cpuSeconds(Number(pid));
-    else if (comm === 'redis-server') out.redis += cpuSeconds(Number(pid));
-  }
-  return out;
 }
 
 /** A database with the watchlist, all due now, and this process's view of the system on it. */
