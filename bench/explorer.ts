@@ -225,6 +225,7 @@ export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> 
     if (warm.rows !== o.days * o.samples)
       throw new Error(`read ${warm.rows} snapshots, expected ${o.days * o.samples}`);
     const st = reader.stats();
+    await reader.close();
     const how =
       `${(o.videos * o.days).toLocaleString('en-US')} snapshots in ${o.days} day files (row groups of ${rowGroup}, ` +
       `sorted by video_id), ${o.samples} random videos with ${o.days} snapshots each; hyparquet with dt and ` +

@@ -386,7 +386,7 @@ export function createExplorerData(pool: Pool, reader: VaultReader | null, now: 
     return out.slice(0, limit);
   }
 
-  return { video, history, channel, lists, search };
+  return { video, history, channel, lists, search, close: async () => reader?.close() };
 }
 
 export type ExplorerData = ReturnType<typeof createExplorerData>;

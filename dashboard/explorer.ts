@@ -51,6 +51,13 @@ export function explorerData(deps: DashboardDeps): ExplorerData {
   return d;
 }
 
+/** Closes the files the dashboard's explorer keeps open in the vault (when the dashboard stops). */
+export async function closeExplorerData(deps: DashboardDeps): Promise<void> {
+  const d = dataOf.get(deps);
+  dataOf.delete(deps);
+  await d?.close();
+}
+
 const asRecords = (videoId: string, rows: Snapshot[]): MetricsRecord[] =>
   rows.map((s) => ({
     video_id: videoId,

@@ -14,7 +14,7 @@ import {
 } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import type { DashboardDeps } from './deps.ts';
-import { explorerPages } from './explorer.ts';
+import { closeExplorerData, explorerPages } from './explorer.ts';
 import { overviewHtml } from './first-data.ts';
 import { errorHandler, sendError } from './http.ts';
 import { createMetrics } from './metrics.ts';
@@ -136,6 +136,7 @@ export async function startDashboard(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await closeExplorerData(deps);
     },
   };
 }

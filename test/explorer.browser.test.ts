@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { World } from '@pleiades/youtube-simulator';
 import type { Browser } from 'playwright-core';
@@ -12,6 +12,7 @@ import { Tier, type TierCode } from '../src/tiers.ts';
 import { track } from '../workers/tracker.ts';
 import { packJobs } from '../workers/tracker-dispatch.ts';
 import { launchChromium } from './helpers/browser.ts';
+import { openFilesUnder } from './helpers/open-files.ts';
 import { startTestSystem, type TestSystem } from './helpers/system.ts';
 
 /**
@@ -255,5 +256,15 @@ describe('the dataset card', () => {
         )) as [{ n: number }];
         expect(n, f.path).toBeGreaterThan(0);
       }
+  });
+});
+
+describe('stopping the dashboard', () => {
+  it('closes the vault files the explorer kept open for its next pages', async () => {
+    // The pages above read the vault's day files, and the explorer keeps them open between pages.
+    const vault = realpathSync(s.vaultDir);
+    expect(openFilesUnder(vault).length).toBeGreaterThan(0);
+    await dash.close();
+    expect(openFilesUnder(vault)).toEqual([]);
   });
 });

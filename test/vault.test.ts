@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { localProvider } from '../src/vault/providers/local.ts';
 import { createVaultReader } from '../src/vault/reader.ts';
 import { videoIdFromBits, videoIdToBigInt } from '../src/video-id.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { openFilesUnder } from './helpers/open-files.ts';
 
 let t: TestDatabase;
 let dir: string;
@@ -443,6 +445,12 @@ describe('compaction and export', () => {
       `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'pleiades.sorted_by'`,
     );
     expect(kv).toEqual({ v: 'video_id' });
+    // The reader keeps the day file open for the next page; closing it leaves no descriptor behind.
+    expect(openFilesUnder(dir)).toEqual([realpathSync(file)]);
+    await reader.close();
+    expect(openFilesUnder(dir)).toEqual([]);
+    expect(await dues(ids[5]!)).toEqual(seen); // and a later read opens it again
+    await reader.close();
   });
 
   it('finishes a compaction that published the merged file but crashed before removing the parts', async () => {

@@ -34,7 +34,8 @@ export interface VaultReaderOptions {
   /**
    * Files kept open for ranged reads (local disk); default 1 024. A year of history is one group in
    * each of 365 day files: with the handle kept, a warm read is one pread, not open + stat + read +
-   * close. Handles of files a compaction removed are closed when the next listing no longer has them.
+   * close. Handles of files a compaction removed are closed when the next listing no longer has them,
+   * and all of them by `close()` (the dashboard's, when it stops).
    */
   maxOpenFiles?: number;
 }
@@ -54,6 +55,12 @@ export interface VaultReader {
   /** Published part files of a dataset (listing cached for `listTtlMs`). */
   files(dataset: string): Promise<VaultObject[]>;
   stats(): { footers: number; cachedBytes: number; groupsRead: number; groupsSkipped: number };
+  /**
+   * Closes the files it keeps open (a file being read closes when its read ends). Node closes a
+   * forgotten handle only when the garbage collector finds it, with a warning, and its docs say that
+   * may become an error (DEP0137). A later read opens what it needs again.
+   */
+  close(): Promise<void>;
 }
 
 const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
@@ -148,9 +155,15 @@ class OpenFiles {
         void p.then((h) => this.evict(h)).catch(() => {});
       }
   }
-  private evict(h: Handle): void {
+  /** Evicts every handle: each closes now, or when its last reader releases it. */
+  async closeAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((p) => p.then((h) => this.evict(h)).catch(() => {})));
+  }
+  private evict(h: Handle): Promise<void> {
     h.evicted = true;
-    if (h.users === 0) void h.file.close().catch(() => {});
+    return h.users === 0 ? h.file.close().catch(() => {}) : Promise.resolve();
   }
 }
 
@@ -377,5 +390,6 @@ export function createVaultReader(provider: VaultProvider, opts: VaultReaderOpti
       return rowsWhere(dataset, sorted[0]!, sorted.at(-1)!, (id) => ids.has(id), filter);
     },
     stats: () => ({ footers: footers.size, cachedBytes: whole.total, ...counters }),
+    close: () => handles.closeAll(),
   };
 }
