@@ -162,6 +162,14 @@ async function checkLayout(dir: string, file: string, group: number): Promise<vo
 const bufferOf = (b: Uint8Array): ArrayBuffer =>
   b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
+/**
+ * The page times' gate: a p95 of 100 pages that take a few tens of ms in the quick run moves by tens
+ * of ms with one scheduler stall on a shared machine (the same commit: 33, 77 and 95 ms for first
+ * reads), more than the gate's relative margin allows; with 50 ms of slack it still fails a page three
+ * times slower (35 → 110 ms).
+ */
+const PAGE_GATE = { slack: 50 };
+
 export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> {
   // The database first: a failure there leaves no directory behind.
   const db = await benchDatabase('pleiades_bench_explorer');
@@ -233,6 +241,7 @@ export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> 
     return [
       {
         name: 'explorer: video page, p95 server time (footers cached)',
+        gate: PAGE_GATE,
         value: Math.round(p95(warm.times)),
         unit: 'ms',
         goal: `≤ ${GOAL_MS} ms`,
@@ -241,6 +250,7 @@ export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> 
       },
       {
         name: 'explorer: video history from the vault, p95',
+        gate: PAGE_GATE,
         value: Math.round(p95(vaultTimes)),
         unit: 'ms',
         goal: 'reported',
@@ -255,6 +265,7 @@ export async function benchExplorer(o: ExplorerBenchOptions): Promise<Figure[]> 
       },
       {
         name: 'explorer: video page, p95 server time (first reads)',
+        gate: PAGE_GATE,
         value: Math.round(p95(cold.times)),
         unit: 'ms',
         goal: 'reported',

@@ -226,6 +226,6 @@ export async function benchVault(opts: { rows: number; writersOnly?: boolean }):
 if (import.meta.main) {
   const quick = process.argv.includes('--quick');
   printTable(
-    await benchVault({ rows: quick ? 20_000 : 200_000, writersOnly: process.argv.includes('--writers') }),
+    await benchVault({ rows: quick ? 60_000 : 200_000, writersOnly: process.argv.includes('--writers') }),
   );
 }
