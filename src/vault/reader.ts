@@ -56,9 +56,10 @@ export interface VaultReader {
   files(dataset: string): Promise<VaultObject[]>;
   stats(): { footers: number; cachedBytes: number; groupsRead: number; groupsSkipped: number };
   /**
-   * Closes the files it keeps open (a file being read closes when its read ends). Node closes a
-   * forgotten handle only when the garbage collector finds it, with a warning, and its docs say that
-   * may become an error (DEP0137). A later read opens what it needs again.
+   * Closes the files it keeps open (a file being read closes when its read ends). Node 24 closes a
+   * forgotten handle when the garbage collector finds it, with a warning; Node 25 throws instead
+   * (DEP0137, End-of-Life in nodejs/node#58536), which would end the process. A later read opens
+   * what it needs again.
    */
   close(): Promise<void>;
 }
